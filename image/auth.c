@@ -1,0 +1,2 @@
+/* auth: to be written. */
+#include "image/image.h"

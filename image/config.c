@@ -1,0 +1,2 @@
+/* config: to be written. */
+#include "image/image.h"

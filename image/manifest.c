@@ -1,0 +1,2 @@
+/* manifest: to be written. */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* pack: to be written. */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* pull: to be written. */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* ref: to be written. */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* registries: to be written. */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* registry: to be written. */
+#include "image/image.h"

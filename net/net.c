@@ -1,0 +1,2 @@
+/* Networking arrives with slirp4netns support; this file anchors the library. */
+#include "net.h"

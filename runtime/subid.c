@@ -1,0 +1,2 @@
+/* subid: to be written. */
+#include "runtime/runtime.h"

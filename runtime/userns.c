@@ -1,0 +1,2 @@
+/* userns: to be written. */
+#include "runtime/runtime.h"

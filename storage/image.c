@@ -1,0 +1,2 @@
+/* image: to be written. */
+#include "storage/storage.h"

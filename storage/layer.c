@@ -1,0 +1,2 @@
+/* layer: to be written. */
+#include "storage/storage.h"

@@ -1,0 +1,2 @@
+/* mount: to be written. */
+#include "storage/storage.h"

@@ -1,0 +1,2 @@
+/* store: to be written. */
+#include "storage/storage.h"

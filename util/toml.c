@@ -1,0 +1,2 @@
+/* toml: to be written. */
+#include "util.h"
