@@ -193,7 +193,7 @@ int den_rm_rf_at(int dfd, const char *name)
         if (sub < 0) {
                 if (errno == EACCES || errno == EPERM) {
                         /* a directory without write/exec permission: make it ours first */
-                        (void) fchmodat(dfd, name, 0700, 0);
+                        (void) !fchmodat(dfd, name, 0700, 0);
                         sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 }
                 if (sub < 0)
