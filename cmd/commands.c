@@ -1,0 +1,11 @@
+/* The command table: dispatch, --help and completions all read it. */
+#include "cmd.h"
+
+const struct cmd *const cmd_table[] = {
+        &cmd_pull,          &cmd_images,       &cmd_rmi,          &cmd_tag,
+        &cmd_untag,         &cmd_inspect,      &cmd_image_inspect, &cmd_image_exists,
+        &cmd_image_prune,   &cmd_info,         &cmd_version,      &cmd_completion,
+        NULL,
+};
+
+const char *const cmd_groups[] = { "image", "container", "system", NULL };
