@@ -248,6 +248,14 @@ static const struct cmd_value *find_value(const struct cmd_args *a, const char *
         abort();
 }
 
+bool cmd_has_opt(const struct cmd_args *a, const char *name)
+{
+        for (size_t i = 0; i < a->n_vals; i++)
+                if (streq(a->cmd->opts[i].name, name))
+                        return true;
+        return false;
+}
+
 bool cmd_flag(const struct cmd_args *a, const char *name)
 {
         const struct cmd_value *v = find_value(a, name, NULL);

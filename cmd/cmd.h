@@ -79,6 +79,7 @@ const struct cmd *cmd_find(int argc, char **argv, int *ret_consumed);
 int cmd_args_parse(const struct cmd *c, int argc, char **argv, struct cmd_args *ret,
                    struct cmd_value *globals, den_error **err);
 void cmd_args_clear(struct cmd_args *a);
+bool cmd_has_opt(const struct cmd_args *a, const char *name);
 bool cmd_flag(const struct cmd_args *a, const char *name);
 bool cmd_is_set(const struct cmd_args *a, const char *name);
 const char *cmd_str(const struct cmd_args *a, const char *name);

@@ -8,7 +8,7 @@ int cmd_client_opts(const struct cmd_args *a, struct img_client_opts *o, char **
 int cmd_client_opts(const struct cmd_args *a, struct img_client_opts *o, char **ret_user,
                     char **ret_pass, den_error **err)
 {
-        const char *creds = cmd_str(a, "creds");
+        const char *creds = cmd_has_opt(a, "creds") ? cmd_str(a, "creds") : NULL;
 
         *o = (struct img_client_opts){
                 .tls_verify = cmd_tristate(a, "tls-verify"),

@@ -264,6 +264,10 @@ struct img_layer_opts {
         uint64_t max_size; /* bound on uncompressed bytes; 0 = default (64 GiB) */
         void (*progress)(void *ud, uint64_t compressed_done);
         void *progress_ud;
+        /* when set, called with every chunk of the uncompressed tar stream, in order (the
+         * tar-split recorder listens here) */
+        void (*tar_observer)(void *ud, const void *buf, size_t n);
+        void *tar_observer_ud;
 };
 
 struct img_layer_result {
@@ -310,3 +314,47 @@ struct img_pull_opts {
  * layers in parallel, each verified and extracted once. Returns the image ID. */
 int img_pull(struct store *s, const struct img_ref *ref, const struct img_pull_opts *opts,
              char **ret_id, den_error **err);
+
+/* ================================================================ tar-split (tarsplit.c) */
+
+/* A layer's tar stream, minus file contents: the exact header, metadata and padding bytes,
+ * and for each regular file its path and size. With the extracted files it rebuilds the
+ * original tar byte for byte, so a pushed or saved layer has the diff_id its config names. */
+struct img_tarsplit_rec;
+
+struct img_tarsplit_rec *img_tarsplit_rec_new(void);
+/* Feeds the next bytes of the uncompressed tar stream. Never fails: a stream the recorder
+ * cannot follow marks the record unusable (img_tarsplit_rec_finish then fails). */
+void img_tarsplit_rec_feed(struct img_tarsplit_rec *r, const void *buf, size_t n);
+/* Returns the record (gzip-compressed) in a new buffer and frees r. */
+int img_tarsplit_rec_finish(struct img_tarsplit_rec *r, char **ret, size_t *ret_len,
+                            den_error **err);
+void img_tarsplit_rec_free(struct img_tarsplit_rec *r);
+
+/* Rebuilds the tar stream from a record and the files under root_dfd, passing it to write
+ * in order. A file whose size differs from the record's is an error naming it. */
+int img_tarsplit_replay(int rec_fd, int root_dfd,
+                        int (*write)(void *ud, const void *buf, size_t n, den_error **err),
+                        void *ud, den_error **err);
+
+/* ================================================================ push (push.c) */
+
+struct img_push_opts {
+        struct img_client_opts client;
+        const char *format;      /* "oci", "v2s2", or NULL: as stored */
+        bool is_quiet;
+        FILE *progress_out;
+        bool is_remove_signatures;
+};
+
+/* Pushes a stored image to dest (fully qualified). Layers the registry already has (by their
+ * original digest) are neither rebuilt nor uploaded; others are rebuilt byte for byte from
+ * their tar-split record, compressed with gzip and uploaded. ret_digest gets the digest of
+ * the manifest as pushed. */
+int img_push(struct store *s, const struct store_image *img, const struct img_ref *dest,
+             const struct img_push_opts *opts, char ret_digest[72], den_error **err);
+
+/* Writes a stored layer's exact tar stream (its diff_id's bytes) to write. */
+int img_layer_tar_write(struct store *s, const char *diff_id,
+                        int (*write)(void *ud, const void *buf, size_t n, den_error **err),
+                        void *ud, den_error **err);

@@ -58,15 +58,39 @@ static void say(struct pull_ctx *pc, const char *fmt, ...)
         pthread_mutex_unlock(&pc->lock);
 }
 
+static void observe_tar(void *ud, const void *buf, size_t n)
+{
+        img_tarsplit_rec_feed(ud, buf, n);
+}
+
+/* Keeps the layer's tar layout beside it so push and save can rebuild the exact stream. */
+static int keep_tarsplit(struct store *s, struct store_stage *st, struct img_tarsplit_rec *rec,
+                         den_error **err)
+{
+        _cleanup_error_ den_error *e = NULL;
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+
+        if (img_tarsplit_rec_finish(rec, &data, &len, &e) < 0) {
+                /* the layer is fine to run; only rebuilding its exact tar is not possible */
+                den_debug("layer tar layout not kept: %s", e->msg);
+                return 0;
+        }
+        return store_stage_put_file(s, st, "tar-split.gz", data, len, err);
+}
+
 static int fetch_layer(struct layer_job *j, den_error **err)
 {
         struct pull_ctx *pc = j->pc;
         struct store_stage *st = NULL;
         struct img_layer_result res = { 0 };
+        struct img_tarsplit_rec *rec = img_tarsplit_rec_new();
         struct img_layer_opts lo = {
                 .expected_digest = j->desc->digest,
                 .expected_diff_id = j->diff_id,
                 .whiteouts = IMG_WHITEOUT_OVERLAY,
+                .tar_observer = observe_tar,
+                .tar_observer_ud = rec,
         };
         struct fetch_arg fa = { .client = j->client, .repo = pc->repo_path,
                                 .digest = j->desc->digest, .fd = -EBADF };
@@ -76,9 +100,12 @@ static int fetch_layer(struct layer_job *j, den_error **err)
         int r;
 
         say(pc, "Copying blob %s\n", j->desc->digest);
-        if (store_layer_stage(pc->s, &st, err) < 0)
+        if (store_layer_stage(pc->s, &st, err) < 0) {
+                img_tarsplit_rec_free(rec);
                 return -1;
+        }
         if (pipe2(p, O_CLOEXEC) < 0) {
+                img_tarsplit_rec_free(rec);
                 store_stage_free(pc->s, st);
                 return den_error_set(err, errno, "create pipe");
         }
@@ -88,6 +115,7 @@ static int fetch_layer(struct layer_job *j, den_error **err)
         (void) fcntl(fa.fd, F_SETPIPE_SZ, 1 << 20);
         if ((r = pthread_create(&th, NULL, fetch_thread, &fa)) != 0) {
                 closep(&fa.fd);
+                img_tarsplit_rec_free(rec);
                 store_stage_free(pc->s, st);
                 return den_error_set(err, r, "start download thread");
         }
@@ -104,6 +132,9 @@ static int fetch_layer(struct layer_job *j, den_error **err)
                 r = -1;
         }
         den_error_free(fa.err);
+        if (r == 0)
+                r = keep_tarsplit(pc->s, st, steal_ptr(rec), err);
+        img_tarsplit_rec_free(rec);
         if (r == 0)
                 r = store_layer_commit(pc->s, st, j->diff_id, res.size, err);
         store_stage_free(pc->s, st);

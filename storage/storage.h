@@ -117,3 +117,12 @@ int store_image_remove(struct store *s, const char *id, den_error **err);
  * user namespace, where getuid() is 0). */
 char *store_default_root(void);
 char *store_default_runroot(void);
+
+/* ---------------------------------------------------------------- files beside a layer */
+
+/* Writes layers/.stage-<rand>/<name> (a file kept beside the diff, e.g. "tar-split.gz"). */
+int store_stage_put_file(struct store *s, struct store_stage *st, const char *name,
+                         const void *data, size_t len, den_error **err);
+/* Opens layers/<hex>/<name> read-only; ENOENT-coded error when absent. */
+int store_layer_open_file(struct store *s, const char *diff_id, const char *name, int *ret_fd,
+                          den_error **err);

@@ -1,0 +1,2 @@
+/* archive: docker-archive and oci-archive save and load. */
+#include "image.h"
