@@ -4,7 +4,8 @@
 const struct cmd *const cmd_table[] = {
         &cmd_pull,          &cmd_push,         &cmd_images,       &cmd_rmi,          &cmd_tag,
         &cmd_untag,         &cmd_inspect,      &cmd_image_inspect, &cmd_image_exists,
-        &cmd_image_prune,   &cmd_login,        &cmd_logout,       &cmd_info,         &cmd_version,      &cmd_completion,
+        &cmd_image_prune,   &cmd_save,         &cmd_load,         &cmd_import,
+        &cmd_login,        &cmd_logout,       &cmd_info,         &cmd_version,      &cmd_completion,
         NULL,
 };
 

@@ -358,3 +358,48 @@ int img_push(struct store *s, const struct store_image *img, const struct img_re
 int img_layer_tar_write(struct store *s, const char *diff_id,
                         int (*write)(void *ud, const void *buf, size_t n, den_error **err),
                         void *ud, den_error **err);
+
+/* ================================================================ archives (archive.c) */
+
+enum img_archive_format {
+        IMG_ARCHIVE_DOCKER, /* docker-archive: manifest.json, <config>.json, <diff_id>.tar */
+        IMG_ARCHIVE_OCI,    /* oci-archive: an OCI image layout in a tar */
+};
+
+struct img_save_item {
+        const struct store_image *img;
+        const char *name; /* the name to record (RepoTags / ref.name), or NULL */
+};
+
+/* Writes images to out_fd as one archive. Layers are their exact tar streams (uncompressed),
+ * so every layer's digest equals its diff_id. */
+int img_save(struct store *s, const struct img_save_item *items, size_t n,
+             enum img_archive_format format, int out_fd, den_error **err);
+
+/* Reads a docker-archive or oci-archive (optionally compressed) from in_fd into the store.
+ * Every layer is verified against its config's diff_id and every OCI blob against its
+ * digest. ret_loaded gets "Loaded image: ..." names (or "sha256:<id>" for unnamed ones). */
+int img_load(struct store *s, int in_fd, char ***ret_loaded, den_error **err);
+
+/* ================================================================ import (import.c) */
+
+struct img_import_opts {
+        char **changes;      /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL,
+                                USER, VOLUME, WORKDIR, STOPSIGNAL */
+        const char *message; /* history comment */
+        const char *name;    /* fully qualified name to give the image, or NULL */
+        const char *os;
+        const char *arch;
+        const char *variant;
+};
+
+/* Applies one --change instruction to a config; a clear error naming it when malformed. */
+int img_config_apply_change(struct img_config *c, const char *change, den_error **err);
+/* Creates a one-layer image from a rootfs tarball (any compression) read from in_fd. */
+int img_import(struct store *s, int in_fd, const struct img_import_opts *o, char **ret_id,
+               den_error **err);
+
+/* Extracts a layer stream into a new stage, keeping its tar-split record, and commits it when
+ * it verifies. ret_diff_id/ret_digest may be NULL. Shared by pull, load and import. */
+int img_layer_store(struct store *s, int in_fd, const struct img_layer_opts *o,
+                    struct img_layer_result *ret, den_error **err);

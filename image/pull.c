@@ -79,18 +79,42 @@ static int keep_tarsplit(struct store *s, struct store_stage *st, struct img_tar
         return store_stage_put_file(s, st, "tar-split.gz", data, len, err);
 }
 
-static int fetch_layer(struct layer_job *j, den_error **err)
+int img_layer_store(struct store *s, int in_fd, const struct img_layer_opts *o,
+                    struct img_layer_result *ret, den_error **err)
 {
-        struct pull_ctx *pc = j->pc;
         struct store_stage *st = NULL;
         struct img_layer_result res = { 0 };
         struct img_tarsplit_rec *rec = img_tarsplit_rec_new();
+        struct img_layer_opts lo = *o;
+        int r;
+
+        lo.tar_observer = observe_tar;
+        lo.tar_observer_ud = rec;
+        if (store_layer_stage(s, &st, err) < 0) {
+                img_tarsplit_rec_free(rec);
+                return -1;
+        }
+        r = img_layer_extract(in_fd, st->dfd, &lo, &res, err);
+        if (r == 0)
+                r = keep_tarsplit(s, st, steal_ptr(rec), err);
+        img_tarsplit_rec_free(rec);
+        if (r == 0)
+                r = store_layer_commit(s, st, res.diff_id, res.size, err);
+        store_stage_free(s, st);
+        if (r == 0 && ret)
+                *ret = res;
+        else
+                img_layer_result_clear(&res);
+        return r;
+}
+
+static int fetch_layer(struct layer_job *j, den_error **err)
+{
+        struct pull_ctx *pc = j->pc;
         struct img_layer_opts lo = {
                 .expected_digest = j->desc->digest,
                 .expected_diff_id = j->diff_id,
                 .whiteouts = IMG_WHITEOUT_OVERLAY,
-                .tar_observer = observe_tar,
-                .tar_observer_ud = rec,
         };
         struct fetch_arg fa = { .client = j->client, .repo = pc->repo_path,
                                 .digest = j->desc->digest, .fd = -EBADF };
@@ -100,30 +124,22 @@ static int fetch_layer(struct layer_job *j, den_error **err)
         int r;
 
         say(pc, "Copying blob %s\n", j->desc->digest);
-        if (store_layer_stage(pc->s, &st, err) < 0) {
-                img_tarsplit_rec_free(rec);
-                return -1;
-        }
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                img_tarsplit_rec_free(rec);
-                store_stage_free(pc->s, st);
+        if (pipe2(p, O_CLOEXEC) < 0)
                 return den_error_set(err, errno, "create pipe");
-        }
         rfd = p[0];
         fa.fd = p[1];
         /* a larger pipe lets the network and the extractor run at their own pace */
         (void) fcntl(fa.fd, F_SETPIPE_SZ, 1 << 20);
         if ((r = pthread_create(&th, NULL, fetch_thread, &fa)) != 0) {
                 closep(&fa.fd);
-                img_tarsplit_rec_free(rec);
-                store_stage_free(pc->s, st);
                 return den_error_set(err, r, "start download thread");
         }
-        r = img_layer_extract(rfd, st->dfd, &lo, &res, err);
+        r = img_layer_store(pc->s, rfd, &lo, NULL, err);
         closep(&rfd); /* stops the download if extraction failed early */
         pthread_join(th, NULL);
-        if (fa.err && (r == 0 || fa.err->errnum != EPIPE)) {
-                /* the network's failure explains a truncated stream better than the tar's */
+        if (r < 0 && fa.err && fa.err->errnum != EPIPE) {
+                /* the network's failure explains a truncated stream better than the tar's;
+                 * a layer that verified is complete whatever the connection did after */
                 if (err && *err) {
                         den_error_free(*err);
                         *err = NULL;
@@ -132,13 +148,6 @@ static int fetch_layer(struct layer_job *j, den_error **err)
                 r = -1;
         }
         den_error_free(fa.err);
-        if (r == 0)
-                r = keep_tarsplit(pc->s, st, steal_ptr(rec), err);
-        img_tarsplit_rec_free(rec);
-        if (r == 0)
-                r = store_layer_commit(pc->s, st, j->diff_id, res.size, err);
-        store_stage_free(pc->s, st);
-        img_layer_result_clear(&res);
         if (r < 0)
                 return den_error_wrap(err, "copy blob %s", j->desc->digest);
         return 0;

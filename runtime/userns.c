@@ -1,2 +1,597 @@
-/* userns: to be written. */
+/* The user namespace entry: the step where an ordinary user becomes root in a namespace of
+ * their own, owning only their own id and the subordinate ids the administrator granted them.
+ * The plan (which ids map where) is computed first as data; rt_userns_enter then applies it. */
 #include "runtime/runtime.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+/* Set once the process is inside: holds the inode of the namespace, so the marker is only
+ * believed by processes that really are in that namespace (children and re-exec'd den). */
+#define USERNS_ENV "_DEN_USERNS"
+#define SUBUID_PATH "/etc/subuid"
+#define SUBGID_PATH "/etc/subgid"
+/* rt_subid_parse returns at most 64 ranges, plus the line for the user's own id */
+#define MAP_MAX_LINES 65
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* how much of newuidmap's and newgidmap's messages is kept for the error */
+#define TOOL_OUTPUT_MAX 1024
+
+/* ---------------------------------------------------------------- the plan */
+
+static void userns_freep(struct rt_userns **u)
+{
+        rt_userns_free(*u);
+}
+
+static bool ranges_overlap(const struct rt_idmap *a, const struct rt_idmap *b)
+{
+        return (uint64_t) a->host_id < (uint64_t) b->host_id + b->size &&
+               (uint64_t) b->host_id < (uint64_t) a->host_id + a->size;
+}
+
+/* podman's rootless layout: { 0 -> id, 1 }, then the ranges one after the other from
+ * container id 1. The kernel refuses maps whose host ranges overlap, so that is checked
+ * here with a message naming the ranges; a range listed twice (once by name, once by uid)
+ * is used once. */
+static int map_build(uint32_t id, const struct rt_idmap *ranges, size_t n, struct rt_idmap **ret,
+                     size_t *ret_n, den_error **err)
+{
+        _cleanup_free_ struct rt_idmap *map = xcalloc(n + 1, sizeof(*map));
+        uint64_t next = 1;
+        size_t m = 1;
+
+        map[0] = (struct rt_idmap){ .container_id = 0, .host_id = id, .size = 1 };
+        for (size_t i = 0; i < n; i++) {
+                const struct rt_idmap *r = &ranges[i];
+                bool is_dup = false;
+
+                for (size_t j = 1; j < m && !is_dup; j++)
+                        is_dup = map[j].host_id == r->host_id && map[j].size == r->size;
+                if (is_dup)
+                        continue;
+                if (ranges_overlap(&map[0], r))
+                        return den_error_set(err, 0, "range %u:%u contains the user's own id %u",
+                                             r->host_id, r->size, id);
+                for (size_t j = 1; j < m; j++)
+                        if (ranges_overlap(&map[j], r))
+                                return den_error_set(err, 0, "ranges %u:%u and %u:%u overlap",
+                                                     map[j].host_id, map[j].size, r->host_id,
+                                                     r->size);
+                if (next + r->size > UINT32_MAX)
+                        return den_error_set(err, 0, "ranges add up to more than %u ids",
+                                             UINT32_MAX - 1);
+                map[m++] = (struct rt_idmap){ .container_id = (uint32_t) next,
+                                              .host_id = r->host_id,
+                                              .size = r->size };
+                next += r->size;
+        }
+        *ret = steal_ptr(map);
+        *ret_n = m;
+        return 0;
+}
+
+static void map_format(struct den_buf *b, const struct rt_idmap *map, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                den_buf_printf(b, "%s%u:%u:%u", i ? "," : "", map[i].container_id, map[i].host_id,
+                               map[i].size);
+}
+
+int rt_userns_plan_for(const struct rt_userns_source *src, struct rt_userns **ret, den_error **err)
+{
+        _cleanup_(userns_freep) struct rt_userns *u = xcalloc(1, sizeof(*u));
+        _cleanup_free_ struct rt_idmap *ur = NULL, *gr = NULL;
+        _cleanup_free_ char *shown = NULL;
+        struct den_buf key = { 0 };
+        size_t nu = 0, ng = 0;
+
+        if (rt_subid_read(src->subuid_path, src->user, src->uid, &ur, &nu, err) < 0 ||
+            rt_subid_read(src->subgid_path, src->user, src->uid, &gr, &ng, err) < 0)
+                return -1;
+        if (nu == 0 || ng == 0) {
+                /* a mixed map (ranges for uids, one gid) would break as soon as an image
+                 * has a file owned by a group other than 0: map one id on both sides */
+                shown = src->user ? xstrdup(src->user) : xasprintf("%u", (unsigned) src->uid);
+                den_warn("no %s ranges found for user \"%s\" in %s; only the user's own uid "
+                         "and gid are mapped in containers",
+                         nu == 0 ? "subuid" : "subgid", shown,
+                         nu == 0 ? src->subuid_path : src->subgid_path);
+                u->is_single = true;
+                nu = ng = 0;
+        }
+        if (map_build(src->uid, ur, nu, &u->uidmap, &u->n_uidmap, err) < 0)
+                return den_error_wrap(err, "%s", src->subuid_path);
+        if (map_build(src->gid, gr, ng, &u->gidmap, &u->n_gidmap, err) < 0)
+                return den_error_wrap(err, "%s", src->subgid_path);
+        map_format(&key, u->uidmap, u->n_uidmap);
+        den_buf_puts(&key, "/");
+        map_format(&key, u->gidmap, u->n_gidmap);
+        u->key = den_buf_steal(&key);
+        *ret = steal_ptr(u);
+        return 0;
+}
+
+/* The user's name from the password database; $USER when the uid has no entry (a container
+ * or an LDAP outage). The name only selects which ranges den asks for: newuidmap looks the
+ * caller up itself, so a wrong $USER makes the request fail, never succeed for someone else. */
+static char *user_name(uid_t uid)
+{
+        size_t size = 4096;
+        const char *env;
+
+        for (;;) {
+                _cleanup_free_ char *buf = xmalloc(size);
+                struct passwd pw, *res = NULL;
+                int r = getpwuid_r(uid, &pw, buf, size, &res);
+
+                if (r == 0 && res && res->pw_name && *res->pw_name)
+                        return xstrdup(res->pw_name);
+                if (r != ERANGE || size >= (1u << 20))
+                        break;
+                size *= 2;
+        }
+        env = getenv("USER");
+        return env && *env ? xstrdup(env) : NULL;
+}
+
+int rt_userns_plan(struct rt_userns **ret, den_error **err)
+{
+        _cleanup_free_ char *name = user_name(getuid());
+        struct rt_userns_source src = {
+                .user = name,
+                .uid = getuid(),
+                .gid = getgid(),
+                .subuid_path = SUBUID_PATH,
+                .subgid_path = SUBGID_PATH,
+        };
+
+        return rt_userns_plan_for(&src, ret, err);
+}
+
+void rt_userns_free(struct rt_userns *u)
+{
+        if (!u)
+                return;
+        free(u->uidmap);
+        free(u->gidmap);
+        free(u->key);
+        free(u);
+}
+
+/* ---------------------------------------------------------------- entering */
+
+/* What the helper reports about each of newuidmap and newgidmap, in its exit status. */
+enum tool_result {
+        TOOL_OK = 0,
+        TOOL_FAILED = 1, /* ran and exited non-zero */
+        TOOL_NOT_FOUND = 2,
+        TOOL_EXEC_FAILED = 3,
+        TOOL_SIGNALED = 4,
+};
+#define HELPER_STATUS(u, g) ((u) | ((g) << 3))
+#define HELPER_ABORTED 64 /* the parent went away or gave up before unsharing */
+
+struct helper {
+        pid_t parent;
+        int go_r, go_w;   /* socket pair: the parent sends one byte once it has unshared */
+        int out_r, out_w; /* newuidmap's and newgidmap's stdout and stderr */
+        const char *tool_path[2];
+        char **tool_argv[2];
+};
+
+static int proc_write(const char *path, const char *text, den_error **err)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t n;
+
+        if (fd < 0)
+                return den_error_set(err, errno, "open %s", path);
+        /* the kernel takes a map in one write(), never in pieces */
+        n = write(fd, text, strlen(text));
+        if (n < 0)
+                return den_error_set(err, errno, "write %s", path);
+        if ((size_t) n != strlen(text))
+                return den_error_set(err, 0, "write %s: short write", path);
+        return 0;
+}
+
+static int unshare_userns(den_error **err)
+{
+        int e;
+
+        if (unshare(CLONE_NEWUSER) == 0)
+                return 0;
+        e = errno;
+        switch (e) {
+        case EINVAL:
+                return den_error_set(err, e,
+                                     "create user namespace (the process must not "
+                                     "have started threads)");
+        case EPERM:
+        case ENOSPC:
+        case EUSERS:
+                return den_error_set(err, e,
+                                     "create user namespace (unprivileged user "
+                                     "namespaces may be disabled or at their limit: "
+                                     "see sysctl user.max_user_namespaces)");
+        default:
+                return den_error_set(err, e, "create user namespace");
+        }
+}
+
+/* Looks name up in $PATH as execvp would, but only in absolute directories: a relative
+ * entry would make the current directory decide which program sets up the mapping. */
+static int find_program(const char *name, char **ret, den_error **err)
+{
+        const char *path = getenv("PATH");
+        const char *p;
+
+        if (!path || !*path)
+                path = DEFAULT_PATH;
+        for (p = path; *p;) {
+                size_t len = strcspn(p, ":");
+
+                if (len > 0 && p[0] == '/') {
+                        _cleanup_free_ char *cand = xasprintf("%.*s/%s", (int) len, p, name);
+
+                        if (access(cand, X_OK) == 0) {
+                                *ret = steal_ptr(cand);
+                                return 0;
+                        }
+                }
+                p += len;
+                if (*p == ':')
+                        p++;
+        }
+        return den_error_set(err, 0,
+                             "%s not found in $PATH; install the \"uidmap\" package, "
+                             "which provides newuidmap and newgidmap",
+                             name);
+}
+
+/* newuidmap PID 0 1000 1 1 100000 65536 ... */
+static char **tool_argv(const char *name, pid_t pid, const struct rt_idmap *map, size_t n)
+{
+        char **v = NULL;
+        char num[32];
+
+        den_strv_push(&v, name);
+        snprintf(num, sizeof(num), "%d", (int) pid);
+        den_strv_push(&v, num);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(num, sizeof(num), "%u", map[i].container_id);
+                den_strv_push(&v, num);
+                snprintf(num, sizeof(num), "%u", map[i].host_id);
+                den_strv_push(&v, num);
+                snprintf(num, sizeof(num), "%u", map[i].size);
+                den_strv_push(&v, num);
+        }
+        return v;
+}
+
+static int tool_spawn(const struct helper *h, int i, pid_t *ret_pid)
+{
+        posix_spawn_file_actions_t fa;
+        int r;
+
+        if (posix_spawn_file_actions_init(&fa) != 0)
+                return ENOMEM;
+        /* dup2 clears close-on-exec on the copies; the originals close at exec */
+        r = posix_spawn_file_actions_adddup2(&fa, h->out_w, STDOUT_FILENO);
+        if (r == 0)
+                r = posix_spawn_file_actions_adddup2(&fa, h->out_w, STDERR_FILENO);
+        if (r == 0)
+                r = posix_spawn(ret_pid, h->tool_path[i], &fa, NULL, h->tool_argv[i], environ);
+        posix_spawn_file_actions_destroy(&fa);
+        return r;
+}
+
+static enum tool_result tool_wait(pid_t pid)
+{
+        int st;
+
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return TOOL_FAILED;
+        if (WIFSIGNALED(st))
+                return TOOL_SIGNALED;
+        return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? TOOL_OK : TOOL_FAILED;
+}
+
+/* Runs in the forked helper, which stays in the parent user namespace: newuidmap and
+ * newgidmap must be exec'd from there to be privileged over the parent's ids. Both start
+ * before either is waited for, because each run of a setuid program costs milliseconds and
+ * they are independent of each other. */
+static _Noreturn void helper_run(const struct helper *h)
+{
+        enum tool_result res[2] = { TOOL_OK, TOOL_OK };
+        pid_t pid[2] = { -1, -1 };
+        ssize_t n;
+        char c;
+
+        /* If the parent dies, die too, so the pid can never be reused under us; newuidmap
+         * would only accept a process of the same user anyway. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != h->parent)
+                _exit(HELPER_ABORTED);
+        (void) close(h->go_w);
+        (void) close(h->out_r);
+        do
+                n = read(h->go_r, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(HELPER_ABORTED);
+        for (int i = 0; i < 2; i++) {
+                int r = tool_spawn(h, i, &pid[i]);
+
+                if (r != 0)
+                        res[i] = r == ENOENT ? TOOL_NOT_FOUND : TOOL_EXEC_FAILED;
+        }
+        for (int i = 0; i < 2; i++)
+                if (res[i] == TOOL_OK)
+                        res[i] = tool_wait(pid[i]);
+        _exit(HELPER_STATUS(res[0], res[1]));
+}
+
+/* Reads the tools' messages until every writer has exited, keeping the first
+ * TOOL_OUTPUT_MAX bytes as one line ("a; b"), without control characters. */
+static char *tool_output_read(int fd)
+{
+        char buf[TOOL_OUTPUT_MAX], chunk[512];
+        size_t len = 0;
+        ssize_t n;
+
+        for (;;) {
+                n = read(fd, chunk, sizeof(chunk));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                for (ssize_t i = 0; i < n && len < sizeof(buf) - 2; i++) {
+                        unsigned char ch = (unsigned char) chunk[i];
+
+                        if (ch == '\n') {
+                                buf[len++] = ';';
+                                buf[len++] = ' ';
+                        } else {
+                                buf[len++] = ch < 0x20 || ch == 0x7f ? '?' : (char) ch;
+                        }
+                }
+        }
+        while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == ';'))
+                len--;
+        return xstrndup(buf, len);
+}
+
+static const char *const tool_name[2] = { "newuidmap", "newgidmap" };
+
+static int helper_result(int status, const char *output, den_error **err)
+{
+        int code;
+
+        if (!WIFEXITED(status))
+                return den_error_set(err, 0, "uid/gid mapping helper killed by signal %d",
+                                     WTERMSIG(status));
+        code = WEXITSTATUS(status);
+        if (code == 0)
+                return 0;
+        if (code == HELPER_ABORTED)
+                return den_error_set(err, 0, "uid/gid mapping helper gave up");
+        if (*output) /* "newuidmap: write to uid_map failed: Operation not permitted" */
+                return den_error_set(err, 0, "%s", output);
+        for (int i = 0; i < 2; i++) {
+                enum tool_result r = (code >> (3 * i)) & 7;
+
+                switch (r) {
+                case TOOL_OK:
+                        break;
+                case TOOL_FAILED:
+                        return den_error_set(err, 0, "%s failed", tool_name[i]);
+                case TOOL_NOT_FOUND:
+                        return den_error_set(err, ENOENT, "run %s", tool_name[i]);
+                case TOOL_EXEC_FAILED:
+                        return den_error_set(err, 0, "cannot run %s", tool_name[i]);
+                case TOOL_SIGNALED:
+                        return den_error_set(err, 0, "%s killed by a signal", tool_name[i]);
+                default:
+                        break;
+                }
+        }
+        return den_error_set(err, 0, "uid/gid mapping helper exited with status %d", code);
+}
+
+static pid_t wait_child(pid_t pid, int *ret_status)
+{
+        pid_t r;
+
+        do
+                r = waitpid(pid, ret_status, 0);
+        while (r < 0 && errno == EINTR);
+        return r;
+}
+
+/* Unshares, then lets the helper run newuidmap and newgidmap on this process. */
+static int enter_mapped(const struct rt_userns *u, den_error **err)
+{
+        _cleanup_free_ char *upath = NULL, *gpath = NULL, *output = NULL;
+        _cleanup_strv_ char **uargv = NULL, **gargv = NULL;
+        _cleanup_close_ int go_r = -EBADF, go_w = -EBADF, out_r = -EBADF, out_w = -EBADF;
+        int go[2], out[2], status = 0, r;
+        struct helper h;
+        pid_t helper;
+
+        if (find_program("newuidmap", &upath, err) < 0 ||
+            find_program("newgidmap", &gpath, err) < 0)
+                return -1;
+        uargv = tool_argv("newuidmap", getpid(), u->uidmap, u->n_uidmap);
+        gargv = tool_argv("newgidmap", getpid(), u->gidmap, u->n_gidmap);
+        /* a socket, so a helper that died early costs EPIPE rather than SIGPIPE */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
+                return den_error_set(err, errno, "create socket pair");
+        go_r = go[0], go_w = go[1];
+        if (pipe2(out, O_CLOEXEC) < 0)
+                return den_error_set(err, errno, "create pipe");
+        out_r = out[0], out_w = out[1];
+        h = (struct helper){
+                .parent = getpid(),
+                .go_r = go_r,
+                .go_w = go_w,
+                .out_r = out_r,
+                .out_w = out_w,
+                .tool_path = { upath, gpath },
+                .tool_argv = { uargv, gargv },
+        };
+        helper = fork();
+        if (helper < 0)
+                return den_error_set(err, errno, "fork uid/gid mapping helper");
+        if (helper == 0)
+                helper_run(&h);
+        (void) close(steal_fd(go_r));
+        (void) close(steal_fd(out_w));
+
+        r = unshare_userns(err);
+        if (r == 0 && send(go_w, "1", 1, MSG_NOSIGNAL) != 1)
+                r = den_error_set(err, errno, "start uid/gid mapping helper");
+        /* closing tells a helper that was not started to exit */
+        (void) close(steal_fd(go_w));
+        output = tool_output_read(out_r);
+        if (wait_child(helper, &status) < 0)
+                return den_error_set(err, errno, "wait for uid/gid mapping helper");
+        if (r < 0)
+                return r;
+        return helper_result(status, output, err);
+}
+
+/* Without subordinate ranges the kernel lets a user map their own id, and nothing else,
+ * provided setgroups() is denied first in the namespace. No helper is needed. */
+static int enter_single(const struct rt_userns *u, den_error **err)
+{
+        char line[64];
+
+        if (unshare_userns(err) < 0)
+                return -1;
+        if (proc_write("/proc/self/setgroups", "deny", err) < 0)
+                return -1;
+        snprintf(line, sizeof(line), "0 %u 1\n", u->uidmap[0].host_id);
+        if (proc_write("/proc/self/uid_map", line, err) < 0)
+                return -1;
+        snprintf(line, sizeof(line), "0 %u 1\n", u->gidmap[0].host_id);
+        return proc_write("/proc/self/gid_map", line, err);
+}
+
+static int map_check(const struct rt_idmap *map, size_t n, uint32_t id, const char *what,
+                     den_error **err)
+{
+        if (n == 0 || n > MAP_MAX_LINES)
+                return den_error_set(err, EINVAL, "%s map has %zu lines", what, n);
+        if (map[0].container_id != 0 || map[0].host_id != id || map[0].size != 1)
+                return den_error_set(err, EINVAL, "%s map does not start with 0 -> %u", what, id);
+        for (size_t i = 0; i < n; i++)
+                if (map[i].size == 0)
+                        return den_error_set(err, EINVAL, "%s map has an empty range", what);
+        return 0;
+}
+
+static int plan_check(const struct rt_userns *u, den_error **err)
+{
+        if (!u)
+                return den_error_set(err, EINVAL, "no user namespace plan");
+        if (rt_userns_is_inside())
+                return den_error_set(err, 0, "already inside den's user namespace");
+        if (map_check(u->uidmap, u->n_uidmap, (uint32_t) geteuid(), "uid", err) < 0 ||
+            map_check(u->gidmap, u->n_gidmap, (uint32_t) getegid(), "gid", err) < 0)
+                return -1;
+        if (u->is_single && (u->n_uidmap != 1 || u->n_gidmap != 1))
+                return den_error_set(err, EINVAL, "single-id plan with more than one range");
+        return 0;
+}
+
+/* The ids are already right (our own id is 0 in the map); setresuid/setresgid make every id
+ * of the triple 0, and the supplementary groups, which came from the parent namespace and
+ * would show as "nogroup", are dropped when the namespace allows it. */
+static int become_root(bool can_setgroups, den_error **err)
+{
+        if (can_setgroups && setgroups(0, NULL) < 0 && errno != EPERM)
+                return den_error_set(err, errno, "drop supplementary groups");
+        if (setresgid(0, 0, 0) < 0)
+                return den_error_set(err, errno, "become root in the user namespace: setresgid");
+        if (setresuid(0, 0, 0) < 0)
+                return den_error_set(err, errno, "become root in the user namespace: setresuid");
+        return 0;
+}
+
+static int mark_inside(den_error **err)
+{
+        struct stat st;
+        char ino[32];
+
+        if (stat("/proc/self/ns/user", &st) < 0)
+                return den_error_set(err, errno, "stat /proc/self/ns/user");
+        snprintf(ino, sizeof(ino), "%llu", (unsigned long long) st.st_ino);
+        if (setenv(USERNS_ENV, ino, 1) < 0)
+                return den_error_set(err, errno, "set %s", USERNS_ENV);
+        return 0;
+}
+
+/*
+ * TRUST BOUNDARY: an ordinary user becomes root in a new user namespace.
+ *
+ * What is trusted, and why each step is safe:
+ *  - The kernel grants the new namespace's root only power over ids mapped into it. An
+ *    unprivileged process may map just its own euid and egid, and the gid map only after
+ *    setgroups() is denied (the single-id path below does exactly that), so dropping a group
+ *    can never unlock a file whose mode denies that group.
+ *  - Any wider map comes from newuidmap and newgidmap (setuid root, package "uidmap"). They
+ *    are the only privileged actors here, and they trust nothing den computes: they re-read
+ *    /etc/subuid and /etc/subgid, look the caller up by its real uid, check that the target
+ *    pid belongs to that uid, and refuse ranges the administrator did not grant. So a wrong
+ *    plan (edited $USER, a $PATH naming another program, a bad file) can make the entry fail
+ *    but never map an id the user was not given. Because newgidmap is privileged, setgroups
+ *    stays allowed, which is the administrator's decision in granting the ranges.
+ *  - The helper is a fork of this process with the same credentials, left in the parent
+ *    namespace; it takes nothing from the parent but one byte on a pipe, and dies with it
+ *    (PR_SET_PDEATHSIG) so it cannot act on a recycled pid.
+ *  - Inside, root owns only the user's own files (their uid is 0 there) and files of the
+ *    subordinate ids; files of other users stay unmapped (nobody), and capabilities in the
+ *    namespace do not apply to them. Environment, cwd and HOME are unchanged.
+ * The process must be single-threaded (the kernel refuses otherwise). If an error occurs
+ * after unshare(), the process is left in an unmapped namespace and should exit.
+ */
+int rt_userns_enter(const struct rt_userns *u, den_error **err)
+{
+        int r;
+
+        if (plan_check(u, err) < 0)
+                return den_error_wrap(err, "enter user namespace");
+        r = u->is_single ? enter_single(u, err) : enter_mapped(u, err);
+        if (r == 0)
+                r = become_root(!u->is_single, err);
+        if (r == 0)
+                r = mark_inside(err);
+        if (r < 0)
+                return den_error_wrap(err, "enter user namespace");
+        return 0;
+}
+
+bool rt_userns_is_inside(void)
+{
+        const char *v = getenv(USERNS_ENV);
+        struct stat st;
+        uint64_t ino;
+
+        if (!v || den_parse_u64(v, &ino) < 0)
+                return false;
+        /* a marker inherited by a process in another namespace names the wrong inode */
+        if (stat("/proc/self/ns/user", &st) < 0)
+                return false;
+        return (uint64_t) st.st_ino == ino;
+}

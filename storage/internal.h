@@ -55,5 +55,4 @@ int store_remove_tree(int dfd, const char *name);
 
 /* image.c */
 /* Reads images.json without the lock (atomic renames keep it whole); none when missing. */
-int store_images_read(struct store *s, struct store_image ***ret, size_t *ret_n,
-                      den_error **err);
+int store_images_read(struct store *s, struct store_image ***ret, size_t *ret_n, den_error **err);

@@ -126,3 +126,11 @@ int store_stage_put_file(struct store *s, struct store_stage *st, const char *na
 /* Opens layers/<hex>/<name> read-only; ENOENT-coded error when absent. */
 int store_layer_open_file(struct store *s, const char *diff_id, const char *name, int *ret_fd,
                           den_error **err);
+
+/* ---------------------------------------------------------------- additions */
+
+/* Parses the text of images.json: a JSON array of image records, strictly (unknown keys,
+ * wrong types, invalid ids or digests, over-long fields and duplicate ids are errors).
+ * Newest first. Exposed for the fuzz target; store_images_list is what callers want. */
+int store_images_parse(const char *buf, size_t len, struct store_image ***ret, size_t *ret_n,
+                       den_error **err);

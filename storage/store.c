@@ -35,8 +35,7 @@ char *store_default_runroot(void)
         const char *x = getenv("XDG_RUNTIME_DIR");
         struct stat st;
 
-        if (x && x[0] == '/' && stat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
-            st.st_uid == getuid())
+        if (x && x[0] == '/' && stat(x, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
                 return den_path_join(x, "den");
         return xasprintf("/tmp/den-%u", (unsigned) getuid());
 }
@@ -309,8 +308,7 @@ static int open_dirs(struct store *s, den_error **err)
         }
         for (size_t i = 0; !s->is_read_only && i < ARRAY_SIZE(subdirs); i++)
                 if (mkdirat(s->root_dfd, subdirs[i], 0700) < 0 && errno != EEXIST)
-                        return den_error_set(err, errno, "create \"%s/%s\"", s->root,
-                                             subdirs[i]);
+                        return den_error_set(err, errno, "create \"%s/%s\"", s->root, subdirs[i]);
         if (open_dir(s, s->root_dfd, "layers", &s->layers_dfd, err) < 0 ||
             open_dir(s, s->root_dfd, "blobs/sha256", &s->blobs_dfd, err) < 0)
                 return -1;
