@@ -105,6 +105,7 @@ json_t *cmd_image_inspect_json(struct store *s, const struct store_image *img, d
         _cleanup_(img_config_freep) struct img_config *c = NULL;
         _cleanup_free_ char *created = NULL;
         json_t *labels, *o;
+        const char *comment = "";
         size_t len = 0;
 
         if (store_blob_read(s, img->config_digest, IMG_MAX_CONFIG_SIZE, &body, &len, err) < 0 ||
@@ -114,11 +115,17 @@ json_t *cmd_image_inspect_json(struct store *s, const struct store_image *img, d
         for (size_t i = 0; c->label_keys && c->label_keys[i]; i++)
                 json_object_set_new(labels, c->label_keys[i], json_string(c->label_values[i]));
         created = c->created ? xstrdup(c->created) : den_time_rfc3339(img->created, 0);
+        /* podman shows the newest history entry's comment */
+        for (size_t i = c->n_history; i-- > 0;)
+                if (c->history[i].comment) {
+                        comment = c->history[i].comment;
+                        break;
+                }
         o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:I, "
                       "s:o, s:{s:s, s:o}, s:O, s:{}, s:s, s:s, s:o, s:o}",
                       "Id", img->id, "Digest", img->manifest_digest ? img->manifest_digest : "",
                       "RepoTags", strv_json(img->names, false), "RepoDigests",
-                      strv_json(img->digests, false), "Parent", "", "Comment", "", "Created",
+                      strv_json(img->digests, false), "Parent", "", "Comment", comment, "Created",
                       created, "Config", config_json(c, labels), "Version", "", "Author",
                       c->author ? c->author : "", "Architecture",
                       c->architecture ? c->architecture : "", "Os", c->os ? c->os : "", "Size",

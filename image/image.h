@@ -131,7 +131,8 @@ void img_client_free(struct img_client *c);
 /* GET /v2/ to check reachability and credentials (login uses it). */
 int img_client_ping(struct img_client *c, den_error **err);
 /* GET a manifest or index by tag or digest. Verifies the body's digest when ref is a digest.
- * ret_media_type and ret_digest ("sha256:...") describe what was received. */
+ * ret_media_type (the Content-Type without parameters, NULL when the registry sent none) and
+ * ret_digest ("sha256:...") describe what was received. A missing manifest is errnum ENOENT. */
 int img_client_get_manifest(struct img_client *c, const char *repo, const char *ref,
                             char **ret_body, size_t *ret_len, char **ret_media_type,
                             char ret_digest[72], den_error **err);
@@ -157,6 +158,30 @@ int img_client_put_manifest(struct img_client *c, const char *repo, const char *
                             den_error **err);
 /* GET /v2/<repo>/tags/list (follows Link pagination). */
 int img_client_list_tags(struct img_client *c, const char *repo, char ***ret, den_error **err);
+
+/* The parsers the client applies to what a registry sends; public for tests and fuzzing. */
+
+/* One challenge of a WWW-Authenticate header (RFC 7235): scheme lowercased ("basic",
+ * "bearer"), parameter names lowercased, values unquoted and unescaped. */
+struct img_challenge {
+        char *scheme;
+        char *token68; /* the token68 form ("Negotiate abc=="), else NULL */
+        char **param_names;
+        char **param_values; /* parallel to param_names, n_params entries */
+        size_t n_params;
+};
+/* Parses a WWW-Authenticate value (a list of challenges; several headers joined with ", "). A
+ * malformed or oversized header (over 8 KiB, 16 challenges, 32 parameters) is an error. */
+int img_challenge_parse(const char *header, struct img_challenge **ret, size_t *ret_n,
+                        den_error **err);
+void img_challenges_free(struct img_challenge *v, size_t n);
+/* The value of parameter name (lowercase) or NULL. */
+const char *img_challenge_param(const struct img_challenge *c, const char *name);
+/* The registry's message from an error body ({"errors":[{"code","message"}]}, or a token
+ * server's "details"/"error"), printable and bounded, or NULL when it carries none. */
+char *img_registry_error_text(const char *body, size_t len);
+/* The target of the rel="next" link in a Link header, or NULL. */
+char *img_link_next(const char *header);
 
 /* ================================================================ manifests and configs (manifest.c, config.c) */
 
@@ -284,6 +309,17 @@ struct img_layer_result {
 int img_layer_extract(int in_fd, int dest_dfd, const struct img_layer_opts *opts,
                       struct img_layer_result *ret, den_error **err);
 void img_layer_result_clear(struct img_layer_result *r);
+
+/* What an entry's last path component means under the OCI whiteout convention. */
+enum img_whiteout_kind {
+        IMG_WH_NONE,     /* an ordinary name */
+        IMG_WH_FILE,     /* ".wh.<name>": <name> from earlier layers is deleted */
+        IMG_WH_OPAQUE,   /* ".wh..wh..opq": the directory hides earlier layers' contents */
+        IMG_WH_RESERVED, /* any other ".wh..wh." name: reserved, ignored */
+        IMG_WH_INVALID,  /* ".wh." followed by nothing, "." or "..": an error */
+};
+/* Classifies leaf (one component); for IMG_WH_FILE *ret_name points at <name> inside leaf. */
+enum img_whiteout_kind img_whiteout_classify(const char *leaf, const char **ret_name);
 
 enum img_compression {
         IMG_COMPRESSION_NONE,

@@ -290,13 +290,14 @@ static la_ssize_t tar_read_cb(struct archive *a, void *ud, const void **ret)
 /* Turns a libarchive failure into an error, preferring one our callbacks raised. */
 static int archive_fail(struct extract *x, struct archive *a, den_error **err, const char *what)
 {
-        const char *s = archive_error_string(a);
+        const char *s;
 
         if (x->cb_err) {
                 if (err && !*err)
                         *err = steal_ptr(x->cb_err);
                 return -1;
         }
+        s = a ? archive_error_string(a) : NULL;
         return den_error_set(err, 0, "%s: %s", what, s ? s : "unknown error");
 }
 
@@ -318,7 +319,8 @@ static int streams_open(struct extract *x, struct archive **ret_tar, const char 
         const char *comp;
 
         while (x->in_pending < 4 && !x->in_eof) {
-                ssize_t n = read(x->in_fd, x->in_buf + x->in_pending, 4 - x->in_pending);
+                ssize_t n =
+                        read(x->in_fd, x->in_buf + x->in_pending, LAYER_BUF_SIZE - x->in_pending);
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -345,8 +347,7 @@ static int streams_open(struct extract *x, struct archive **ret_tar, const char 
                     archive_read_next_header(x->raw, &e) != ARCHIVE_OK)
                         return archive_fail(x, x->raw, err, "decompress layer");
                 if (archive_filter_code(x->raw, 0) != want)
-                        return den_error_set(err, 0, "decompress layer: invalid %s header",
-                                             comp);
+                        return den_error_set(err, 0, "decompress layer: invalid %s header", comp);
         }
         tar = archive_read_new();
         (void) archive_read_support_format_tar(tar);
@@ -400,15 +401,14 @@ static int path_clean(const char *name, const char *what, char **ret, den_error 
                 size_t n = strcspn(p, "/");
 
                 if (n == 2 && p[0] == '.' && p[1] == '.')
-                        return den_error_set(err, EINVAL, "%s \"%s\": \"..\" in name", what,
-                                             name);
+                        return den_error_set(err, EINVAL, "%s \"%s\": \"..\" in name", what, name);
                 if (n > NAME_MAX)
-                        return den_error_set(err, ENAMETOOLONG,
-                                             "%s \"%s\": component too long", what, name);
+                        return den_error_set(err, ENAMETOOLONG, "%s \"%s\": component too long",
+                                             what, name);
                 if (n > 0 && !(n == 1 && p[0] == '.')) {
                         if (++depth > LAYER_MAX_DEPTH)
-                                return den_error_set(err, ENAMETOOLONG,
-                                                     "%s \"%.64s...\": too deep", what, name);
+                                return den_error_set(err, ENAMETOOLONG, "%s \"%.64s...\": too deep",
+                                                     what, name);
                         if (o > 0)
                                 out[o++] = '/';
                         memcpy(out + o, p, n);
@@ -428,46 +428,46 @@ static int open_parent_creating(struct extract *x, const char *path, den_error *
 {
         _cleanup_free_ char *buf = xstrdup(path);
         _cleanup_close_ int fd = -EBADF;
-        char *cut = buf + strlen(buf);
+        size_t len = strlen(path), have = len, start;
 
-        /* find the deepest ancestor that exists */
+        /* the deepest ancestor that exists: buf[0, have) */
         for (;;) {
                 char *slash;
 
-                fd = *buf ? den_open_in_root(x->root, buf, O_PATH | O_DIRECTORY, 0)
+                buf[have] = '\0';
+                fd = have ? den_open_in_root(x->root, buf, O_PATH | O_DIRECTORY, 0)
                           : fcntl(x->root, F_DUPFD_CLOEXEC, 3);
                 if (fd >= 0)
                         break;
-                if (fd != -ENOENT)
+                if (fd != -ENOENT || have == 0)
                         return den_error_set(err, -fd, "open directory \"%s\"", buf);
-                slash = strrchr(buf, '/');
-                cut = slash ? slash : buf;
-                *cut = '\0';
+                slash = memrchr(buf, '/', have);
+                have = slash ? (size_t) (slash - buf) : 0;
         }
-        /* then create the rest; a directory we just made cannot be a symlink */
-        while (cut < buf + strlen(path)) {
-                const char *comp;
+        /* then each missing component below it; a directory just made is not a symlink, and
+         * a name that exists but is not a directory fails O_NOFOLLOW|O_DIRECTORY */
+        memcpy(buf, path, len + 1);
+        for (start = have ? have + 1 : 0; start < len;) {
+                size_t end = start + strcspn(buf + start, "/");
+                char saved = buf[end];
                 int nfd;
 
-                *cut = cut == buf ? path[0] : '/';
-                comp = cut == buf ? cut : cut + 1;
-                cut = strchr(comp, '\0');
-                if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+                buf[end] = '\0';
+                if (mkdirat(fd, buf + start, 0755) < 0 && errno != EEXIST)
                         return den_error_set(err, errno, "create directory \"%s\"", buf);
-                nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                nfd = openat(fd, buf + start, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (nfd < 0)
                         return den_error_set(err, errno, "open directory \"%s\"", buf);
                 closep(&fd);
                 fd = nfd;
-                if (cut < buf + strlen(path))
-                        *cut = '/';
-                cut = strchr(comp, '/') ? strchr(comp, '/') : cut;
+                buf[end] = saved;
+                start = end + 1;
         }
         return steal_fd(fd);
 }
 
 /* The fd of directory path inside the root, borrowed from the one-entry cache. */
-static int get_parent(struct extract *x, const char *path, den_error **err)
+static int get_parent(struct extract *x, const char *path, bool create, den_error **err)
 {
         int fd;
 
@@ -476,7 +476,7 @@ static int get_parent(struct extract *x, const char *path, den_error **err)
         if (x->parent_path && streq(x->parent_path, path))
                 return x->parent_fd;
         fd = den_open_in_root(x->root, path, O_PATH | O_DIRECTORY, 0);
-        if (fd == -ENOENT)
+        if (fd == -ENOENT && create)
                 fd = open_parent_creating(x, path, err);
         else if (fd < 0)
                 return den_error_set(err, -fd, "open directory \"%s\"", path);
@@ -494,8 +494,7 @@ static int get_parent(struct extract *x, const char *path, den_error **err)
 /* Makes room for a new leaf: removes a non-directory, or a directory recursively unless
  * keep_dir. Returns 1 when an existing directory was kept. Only children of the cached
  * parent are ever removed, so the cached fd stays valid. */
-static int clear_leaf(int pfd, const char *leaf, const char *path, bool keep_dir,
-                      den_error **err)
+static int clear_leaf(int pfd, const char *leaf, const char *path, bool keep_dir, den_error **err)
 {
         struct stat st;
         int r;
@@ -523,14 +522,14 @@ struct meta {
         struct timespec times[2];
 };
 
-static int meta_read(struct archive_entry *e, const char *path, struct meta *m,
-                     den_error **err)
+static int meta_read(struct archive_entry *e, const char *path, struct meta *m, den_error **err)
 {
         int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
 
         if (uid < 0 || uid >= UINT32_MAX || gid < 0 || gid >= UINT32_MAX)
-                return den_error_set(err, EINVAL, "entry \"%s\": invalid owner %" PRId64
-                                     ":%" PRId64, path, uid, gid);
+                return den_error_set(err, EINVAL,
+                                     "entry \"%s\": invalid owner %" PRId64 ":%" PRId64, path, uid,
+                                     gid);
         m->uid = (uid_t) uid;
         m->gid = (gid_t) gid;
         m->perm = archive_entry_perm(e) & 07777;
@@ -547,7 +546,8 @@ static int chown_fail(const struct meta *m, const char *path, den_error **err)
         if (errno == EINVAL)
                 return den_error_set(err, EINVAL,
                                      "entry \"%s\": owner %u:%u is not mapped in the user "
-                                     "namespace", path, m->uid, m->gid);
+                                     "namespace",
+                                     path, m->uid, m->gid);
         return den_error_set(err, errno, "entry \"%s\": chown to %u:%u", path, m->uid, m->gid);
 }
 
@@ -589,8 +589,8 @@ static int apply_xattrs(int fd, struct archive_entry *e, const char *path, den_e
 }
 
 /* Owner, mode and xattrs through an fd, in the order that keeps set-id bits and caps. */
-static int apply_meta_fd(int fd, struct archive_entry *e, const struct meta *m,
-                         const char *path, den_error **err)
+static int apply_meta_fd(int fd, struct archive_entry *e, const struct meta *m, const char *path,
+                         den_error **err)
 {
         if (fchown(fd, m->uid, m->gid) < 0)
                 return chown_fail(m, path, err);
@@ -659,8 +659,7 @@ static int create_file(struct extract *x, struct archive *tar, const struct entr
 
         for (int attempt = 0;; attempt++) {
                 fd = openat(en->pfd, en->leaf,
-                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-                            0600);
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
                 if (fd >= 0)
                         break;
                 if (errno != EEXIST || attempt > 0)
@@ -668,8 +667,8 @@ static int create_file(struct extract *x, struct archive *tar, const struct entr
                 if (clear_leaf(en->pfd, en->leaf, en->path, false, err) < 0)
                         return -1;
         }
-        if (write_data(x, tar, fd, en, err) < 0 || apply_meta_fd(fd, en->e, &en->m, en->path,
-                                                                 err) < 0)
+        if (write_data(x, tar, fd, en, err) < 0 ||
+            apply_meta_fd(fd, en->e, &en->m, en->path, err) < 0)
                 return -1;
         if (futimens(fd, en->m.times) < 0)
                 return den_error_set(err, errno, "entry \"%s\": set times", en->path);
@@ -705,8 +704,7 @@ static int create_symlink(const struct entry *en, den_error **err)
         const char *target = archive_entry_symlink(en->e);
 
         if (!target || !*target || strlen(target) >= PATH_MAX)
-                return den_error_set(err, EINVAL, "entry \"%s\": invalid symlink target",
-                                     en->path);
+                return den_error_set(err, EINVAL, "entry \"%s\": invalid symlink target", en->path);
         for (int attempt = 0;; attempt++) {
                 if (symlinkat(target, en->pfd, en->leaf) == 0)
                         break;
@@ -766,8 +764,7 @@ static int create_hardlink(struct extract *x, const struct entry *en, den_error 
                 return 0;
         }
         if (!*target)
-                return den_error_set(err, EINVAL, "entry \"%s\": hardlink to the root",
-                                     en->path);
+                return den_error_set(err, EINVAL, "entry \"%s\": hardlink to the root", en->path);
         slash = strrchr(target, '/');
         if (slash)
                 *slash = '\0';
@@ -775,11 +772,11 @@ static int create_hardlink(struct extract *x, const struct entry *en, den_error 
         tfd = slash ? den_open_in_root(x->root, target, O_PATH | O_DIRECTORY, 0)
                     : fcntl(x->root, F_DUPFD_CLOEXEC, 3);
         if (tfd < 0 || fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return den_error_set(err, tfd < 0 ? -tfd : errno,
-                                     "entry \"%s\": hardlink target", en->path);
+                return den_error_set(err, tfd < 0 ? -tfd : errno, "entry \"%s\": hardlink target",
+                                     en->path);
         if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-                return den_error_set(err, EPERM,
-                                     "entry \"%s\": hardlink target is not a file", en->path);
+                return den_error_set(err, EPERM, "entry \"%s\": hardlink target is not a file",
+                                     en->path);
         for (int attempt = 0;; attempt++) {
                 if (linkat(tfd, tleaf, en->pfd, en->leaf, 0) == 0)
                         return 0;
@@ -816,8 +813,7 @@ static int prune_children(struct extract *x, int dfd, struct den_buf *path, den_
                 path->len = base;
                 if (base > 0)
                         den_buf_append(path, "/", 1);
-                den_buf_append(path, de->d_name, strlen(de->d_name) + 1);
-                path->len--;
+                den_buf_puts(path, de->d_name);
                 if (!pathset_has(&x->seen, path->data)) {
                         r = den_rm_rf_at(dirfd(d), de->d_name);
                         if (r < 0)
@@ -829,6 +825,7 @@ static int prune_children(struct extract *x, int dfd, struct den_buf *path, den_
                         return -1;
         }
         path->len = base;
+        path->data[base] = '\0';
         return 0;
 }
 
@@ -923,8 +920,7 @@ static int extract_root(struct extract *x, struct archive_entry *e, den_error **
         return 0;
 }
 
-static int create_entry(struct extract *x, struct archive *tar, struct entry *en,
-                        den_error **err)
+static int create_entry(struct extract *x, struct archive *tar, struct entry *en, den_error **err)
 {
         mode_t type = archive_entry_filetype(en->e);
 
@@ -944,8 +940,8 @@ static int create_entry(struct extract *x, struct archive *tar, struct entry *en
         case AE_IFIFO:
                 return create_node(en, type, err);
         default:
-                return den_error_set(err, EINVAL, "entry \"%s\": unsupported type 0%o",
-                                     en->path, (unsigned) type);
+                return den_error_set(err, EINVAL, "entry \"%s\": unsupported type 0%o", en->path,
+                                     (unsigned) type);
         }
 }
 
@@ -967,7 +963,7 @@ static int extract_one(struct extract *x, struct archive *tar, struct archive_en
         parent = slash ? xstrndup(path, (size_t) (slash - path)) : xstrdup("");
         en.path = path;
         en.leaf = slash ? slash + 1 : path;
-        en.pfd = get_parent(x, parent, err);
+        en.pfd = get_parent(x, parent, true, err);
         if (en.pfd < 0)
                 return den_error_wrap(err, "entry \"%s\"", path);
         kind = img_whiteout_classify(en.leaf, &wname);
@@ -1008,7 +1004,7 @@ static int finish_dirs(struct extract *x, den_error **err)
 
                 if (slash)
                         *slash = '\0';
-                pfd = get_parent(x, slash ? path : "", &ignored);
+                pfd = get_parent(x, slash ? path : "", false, &ignored);
                 den_error_free(ignored);
                 if (slash)
                         *slash = '/';
@@ -1019,11 +1015,9 @@ static int finish_dirs(struct extract *x, den_error **err)
                         return den_error_set(err, errno, "entry \"%s\": set times", path);
         }
         for (char **p = x->opaque; p && *p; p++) {
-                _cleanup_close_ int fd = **p ? den_open_in_root(x->root, *p, O_PATH |
-                                                                                 O_DIRECTORY |
-                                                                                 O_NOFOLLOW,
-                                                                0)
-                                              : fcntl(x->root, F_DUPFD_CLOEXEC, 3);
+                _cleanup_close_ int fd =
+                        **p ? den_open_in_root(x->root, *p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)
+                            : fcntl(x->root, F_DUPFD_CLOEXEC, 3);
 
                 if (fd >= 0 && set_opaque(fd, *p, err) < 0)
                         return -1;
@@ -1034,9 +1028,8 @@ static int finish_dirs(struct extract *x, den_error **err)
 static int verify(const char *what, const char *expected, const char *got, den_error **err)
 {
         if (expected && !streq(expected, got))
-                return den_error_set(err, EINVAL,
-                                     "verify layer: %s mismatch: expected %s, got %s", what,
-                                     expected, got);
+                return den_error_set(err, EINVAL, "verify layer: %s mismatch: expected %s, got %s",
+                                     what, expected, got);
         return 0;
 }
 

@@ -283,6 +283,10 @@ static int parse_platform(const json_t *entry, const char *path, struct img_desc
             get_string(p, ppath, "os", false, &d->os, err) < 0 ||
             get_string(p, ppath, "variant", false, &d->variant, err) < 0)
                 return -1;
+        if (d->variant && !*d->variant) { /* "" and absent mean the same */
+                free(d->variant);
+                d->variant = NULL;
+        }
         return 0;
 }
 
@@ -300,18 +304,22 @@ static int parse_layers(const json_t *root, struct img_manifest *m, den_error **
         m->layers = xcalloc(json_array_size(a) ? json_array_size(a) : 1, sizeof(*m->layers));
         json_array_foreach (a, i, v) {
                 struct img_descriptor *d = &m->layers[i];
+                const char *mt;
                 char path[32];
 
                 m->n_layers = i + 1;
                 snprintf(path, sizeof(path), "layers[%zu]", i);
                 if (parse_descriptor(v, path, d, err) < 0)
                         return -1;
-                if (!lookup(layer_media_types, ARRAY_SIZE(layer_media_types), d->media_type)) {
+                mt = lookup(layer_media_types, ARRAY_SIZE(layer_media_types), d->media_type);
+                if (!mt) {
                         _cleanup_free_ char *p = printable(d->media_type);
 
                         return field_error(err, path, "mediaType",
                                            "unknown layer media type \"%s\"", p);
                 }
+                free(d->media_type);
+                d->media_type = xstrdup(mt); /* canonical spelling for later comparisons */
         }
         return 0;
 }
@@ -731,7 +739,7 @@ static json_t *descriptor_json(const struct img_descriptor *d, bool is_docker)
                 json_object_set_new(o, "digest", jstr(d->digest));
                 json_object_set_new(o, "size", json_integer(d->size));
         }
-        if (d->os || d->architecture || d->variant) {
+        if (d->os || d->architecture || (d->variant && *d->variant)) {
                 json_t *p = json_object();
 
                 json_object_set_new(p, "architecture", jstr(d->architecture));

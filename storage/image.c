@@ -647,8 +647,9 @@ static int images_change(struct store *s, image_change_fn fn, const void *arg, b
                 images_sort(iv.v, iv.n);
                 r = images_write(s, iv.v, iv.n, err);
         }
-        if (r == 0 && is_gc)
-                r = store_gc_locked(s, iv.v, iv.n, err);
+        /* the record is gone already: say so when only the cleanup failed */
+        if (r == 0 && is_gc && store_gc_locked(s, iv.v, iv.n, err) < 0)
+                r = den_error_wrap(err, "image removed, but collect unused layers and blobs");
         store_images_free(iv.v, iv.n);
         return r;
 }

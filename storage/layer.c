@@ -69,6 +69,10 @@ static int stage_fill(struct store *s, struct stage *st, den_error **err)
                 openat(st->stage_dfd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (st->pub.dfd < 0)
                 return den_error_set(err, errno, "open \"%s/%s/diff\"", s->root, st->pub.name);
+        /* the diff's root is the container's "/" when the layer has no "./" entry: 0755
+         * whatever the umask */
+        if (fchmod(st->pub.dfd, 0755) < 0)
+                return den_error_set(err, errno, "chmod \"%s/%s/diff\"", s->root, st->pub.name);
         return 0;
 }
 

@@ -134,3 +134,9 @@ int store_layer_open_file(struct store *s, const char *diff_id, const char *name
  * Newest first. Exposed for the fuzz target; store_images_list is what callers want. */
 int store_images_parse(const char *buf, size_t len, struct store_image ***ret, size_t *ret_n,
                        den_error **err);
+
+/* Pulls and garbage collection: store_layer_exists, store_layer_stage and store_blob_write on
+ * a writable store pin it (a shared flock on <root>/gc.lock) until store_image_add succeeds or
+ * the store is freed. While any process holds a pin, gc (store_image_remove,
+ * store_layers_gc) leaves unreferenced layers and blobs alone, so content a pull is about to
+ * reference never disappears under it; they are collected by the next gc. */
