@@ -199,6 +199,14 @@ static void pathset_clear(struct pathset *set)
 
 /* ---------------------------------------------------------------- streams */
 
+static void input_account(struct extract *x, const char *p, size_t n)
+{
+        den_sha256_update(x->in_sha, p, n);
+        x->in_done += n;
+        if (x->opts && x->opts->progress && n > 0)
+                x->opts->progress(x->opts->progress_ud, x->in_done);
+}
+
 static int input_fill(struct extract *x)
 {
         ssize_t n;
@@ -212,10 +220,7 @@ static int input_fill(struct extract *x)
                 return den_error_set(&x->cb_err, errno, "read layer");
         if (n == 0)
                 x->in_eof = true;
-        den_sha256_update(x->in_sha, x->in_buf, (size_t) n);
-        x->in_done += (uint64_t) n;
-        if (x->opts && x->opts->progress && n > 0)
-                x->opts->progress(x->opts->progress_ud, x->in_done);
+        input_account(x, x->in_buf, (size_t) n);
         return (int) n;
 }
 
@@ -328,9 +333,8 @@ static int streams_open(struct extract *x, struct archive **ret_tar, const char 
                         return den_error_set(err, errno, "read layer");
                 if (n == 0)
                         x->in_eof = true;
-                den_sha256_update(x->in_sha, x->in_buf + x->in_pending, (size_t) n);
+                input_account(x, x->in_buf + x->in_pending, (size_t) n);
                 x->in_pending += (size_t) n;
-                x->in_done += (uint64_t) n;
         }
         comp = sniff((const unsigned char *) x->in_buf, x->in_pending);
         if (!streq(comp, "none")) {
@@ -453,7 +457,9 @@ static int open_parent_creating(struct extract *x, const char *path, den_error *
                 int nfd;
 
                 buf[end] = '\0';
-                if (mkdirat(fd, buf + start, 0755) < 0 && errno != EEXIST)
+                if (mkdirat(fd, buf + start, 0755) == 0)
+                        (void) !fchmodat(fd, buf + start, 0755, 0); /* whatever the umask */
+                else if (errno != EEXIST)
                         return den_error_set(err, errno, "create directory \"%s\"", buf);
                 nfd = openat(fd, buf + start, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (nfd < 0)
@@ -491,10 +497,25 @@ static int get_parent(struct extract *x, const char *path, bool create, den_erro
         return fd;
 }
 
+/* Forgets the cached parent when it lies in the tree at path, which is about to be removed.
+ * The fd an entry is working in is never forgotten: what it removes is below it. */
+static void forget_parent_below(struct extract *x, const char *path)
+{
+        size_t n = strlen(path);
+
+        if (x->parent_path && strncmp(x->parent_path, path, n) == 0 &&
+            (x->parent_path[n] == '\0' || x->parent_path[n] == '/')) {
+                closep(&x->parent_fd);
+                x->parent_fd = -EBADF;
+                free(x->parent_path);
+                x->parent_path = NULL;
+        }
+}
+
 /* Makes room for a new leaf: removes a non-directory, or a directory recursively unless
- * keep_dir. Returns 1 when an existing directory was kept. Only children of the cached
- * parent are ever removed, so the cached fd stays valid. */
-static int clear_leaf(int pfd, const char *leaf, const char *path, bool keep_dir, den_error **err)
+ * keep_dir. Returns 1 when an existing directory was kept. */
+static int clear_leaf(struct extract *x, int pfd, const char *leaf, const char *path, bool keep_dir,
+                      den_error **err)
 {
         struct stat st;
         int r;
@@ -504,6 +525,7 @@ static int clear_leaf(int pfd, const char *leaf, const char *path, bool keep_dir
         if (S_ISDIR(st.st_mode)) {
                 if (keep_dir)
                         return 1;
+                forget_parent_below(x, path);
                 r = den_rm_rf_at(pfd, leaf);
         } else {
                 r = unlinkat(pfd, leaf, 0) < 0 ? -errno : 0;
@@ -620,13 +642,25 @@ struct entry {
         struct meta m;
 };
 
+static int check_size(struct extract *x, const struct entry *en, den_error **err)
+{
+        int64_t size = archive_entry_size(en->e);
+
+        if (size < 0)
+                return den_error_set(err, EINVAL, "entry \"%s\": invalid size", en->path);
+        if ((uint64_t) size > x->max_size)
+                return den_error_set(err, EFBIG,
+                                     "entry \"%s\": size exceeds the maximum uncompressed size "
+                                     "of %" PRIu64 " bytes",
+                                     en->path, x->max_size);
+        return 0;
+}
+
 static int write_data(struct extract *x, struct archive *tar, int fd, const struct entry *en,
                       den_error **err)
 {
         int64_t pos = 0, size = archive_entry_size(en->e);
 
-        if (size < 0 || (uint64_t) size > x->max_size)
-                return den_error_set(err, EFBIG, "entry \"%s\": invalid size", en->path);
         for (;;) {
                 const void *buf;
                 size_t n;
@@ -657,6 +691,8 @@ static int create_file(struct extract *x, struct archive *tar, const struct entr
 {
         _cleanup_close_ int fd = -EBADF;
 
+        if (check_size(x, en, err) < 0)
+                return -1;
         for (int attempt = 0;; attempt++) {
                 fd = openat(en->pfd, en->leaf,
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
@@ -664,7 +700,7 @@ static int create_file(struct extract *x, struct archive *tar, const struct entr
                         break;
                 if (errno != EEXIST || attempt > 0)
                         return den_error_set(err, errno, "entry \"%s\": create", en->path);
-                if (clear_leaf(en->pfd, en->leaf, en->path, false, err) < 0)
+                if (clear_leaf(x, en->pfd, en->leaf, en->path, false, err) < 0)
                         return -1;
         }
         if (write_data(x, tar, fd, en, err) < 0 ||
@@ -684,7 +720,7 @@ static int create_dir(struct extract *x, const struct entry *en, den_error **err
 
                 if (errno != EEXIST)
                         return den_error_set(err, errno, "entry \"%s\": mkdir", en->path);
-                r = clear_leaf(en->pfd, en->leaf, en->path, true, err);
+                r = clear_leaf(x, en->pfd, en->leaf, en->path, true, err);
                 if (r < 0)
                         return -1;
                 if (r == 0 && mkdirat(en->pfd, en->leaf, 0700) < 0)
@@ -699,7 +735,7 @@ static int create_dir(struct extract *x, const struct entry *en, den_error **err
         return 0;
 }
 
-static int create_symlink(const struct entry *en, den_error **err)
+static int create_symlink(struct extract *x, const struct entry *en, den_error **err)
 {
         const char *target = archive_entry_symlink(en->e);
 
@@ -710,7 +746,7 @@ static int create_symlink(const struct entry *en, den_error **err)
                         break;
                 if (errno != EEXIST || attempt > 0)
                         return den_error_set(err, errno, "entry \"%s\": symlink", en->path);
-                if (clear_leaf(en->pfd, en->leaf, en->path, false, err) < 0)
+                if (clear_leaf(x, en->pfd, en->leaf, en->path, false, err) < 0)
                         return -1;
         }
         if (fchownat(en->pfd, en->leaf, en->m.uid, en->m.gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -720,7 +756,7 @@ static int create_symlink(const struct entry *en, den_error **err)
         return 0;
 }
 
-static int create_node(const struct entry *en, mode_t type, den_error **err)
+static int create_node(struct extract *x, const struct entry *en, mode_t type, den_error **err)
 {
         dev_t dev = type == S_IFIFO ? 0
                                     : makedev(archive_entry_rdevmajor(en->e),
@@ -736,7 +772,7 @@ static int create_node(const struct entry *en, mode_t type, den_error **err)
                 }
                 if (errno != EEXIST || attempt > 0)
                         return den_error_set(err, errno, "entry \"%s\": mknod", en->path);
-                if (clear_leaf(en->pfd, en->leaf, en->path, false, err) < 0)
+                if (clear_leaf(x, en->pfd, en->leaf, en->path, false, err) < 0)
                         return -1;
         }
         if (fchownat(en->pfd, en->leaf, en->m.uid, en->m.gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -782,7 +818,7 @@ static int create_hardlink(struct extract *x, const struct entry *en, den_error 
                         return 0;
                 if (errno != EEXIST || attempt > 0)
                         return den_error_set(err, errno, "entry \"%s\": link", en->path);
-                if (clear_leaf(en->pfd, en->leaf, en->path, false, err) < 0)
+                if (clear_leaf(x, en->pfd, en->leaf, en->path, false, err) < 0)
                         return -1;
         }
 }
@@ -815,6 +851,7 @@ static int prune_children(struct extract *x, int dfd, struct den_buf *path, den_
                         den_buf_append(path, "/", 1);
                 den_buf_puts(path, de->d_name);
                 if (!pathset_has(&x->seen, path->data)) {
+                        forget_parent_below(x, path->data);
                         r = den_rm_rf_at(dirfd(d), de->d_name);
                         if (r < 0)
                                 return den_error_set(err, -r, "remove \"%s\"", path->data);
@@ -838,6 +875,7 @@ static int whiteout_apply(struct extract *x, int pfd, const char *parent, const 
 
         den_buf_printf(&path, "%s%s%s", parent, *parent ? "/" : "", name);
         if (!pathset_has(&x->seen, path.data)) {
+                forget_parent_below(x, path.data);
                 r = den_rm_rf_at(pfd, name);
                 return r < 0 ? den_error_set(err, -r, "whiteout \"%s\"", path.data) : 0;
         }
@@ -855,14 +893,15 @@ static int set_opaque(int pfd, const char *parent, den_error **err)
         return 0;
 }
 
-static int whiteout_overlay(int pfd, const char *path, const char *name, den_error **err)
+static int whiteout_overlay(struct extract *x, int pfd, const char *path, const char *name,
+                            den_error **err)
 {
         for (int attempt = 0;; attempt++) {
                 if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) == 0)
                         return 0;
                 if (errno != EEXIST || attempt > 0)
                         return den_error_set(err, errno, "create whiteout \"%s\"", path);
-                if (clear_leaf(pfd, name, path, false, err) < 0)
+                if (clear_leaf(x, pfd, name, path, false, err) < 0)
                         return -1;
         }
 }
@@ -886,7 +925,7 @@ static int whiteout_entry(struct extract *x, enum img_whiteout_kind kind, const 
                 if (x->whiteouts == IMG_WHITEOUT_APPLY)
                         return whiteout_apply(x, pfd, parent, wname, err);
                 den_buf_printf(&pb, "%s%s%s", parent, *parent ? "/" : "", wname);
-                return whiteout_overlay(pfd, pb.data, wname, err);
+                return whiteout_overlay(x, pfd, pb.data, wname, err);
         case IMG_WH_OPAQUE:
                 if (x->whiteouts == IMG_WHITEOUT_APPLY) {
                         den_buf_puts(&pb, parent);
@@ -934,11 +973,11 @@ static int create_entry(struct extract *x, struct archive *tar, struct entry *en
         case AE_IFDIR:
                 return create_dir(x, en, err);
         case AE_IFLNK:
-                return create_symlink(en, err);
+                return create_symlink(x, en, err);
         case AE_IFCHR:
         case AE_IFBLK:
         case AE_IFIFO:
-                return create_node(en, type, err);
+                return create_node(x, en, type, err);
         default:
                 return den_error_set(err, EINVAL, "entry \"%s\": unsupported type 0%o", en->path,
                                      (unsigned) type);

@@ -640,6 +640,14 @@ static bool entry_matches(const struct img_descriptor *d, const char *os, const 
         return streq(variant, "*") || streq(normalize_variant(arch, d->variant), variant);
 }
 
+static bool index_has_platforms(const struct img_manifest *m)
+{
+        for (size_t i = 0; i < m->n_manifests; i++)
+                if (m->manifests[i].os || m->manifests[i].architecture)
+                        return true;
+        return false;
+}
+
 static int no_match_error(const struct img_manifest *m, const char *os, const char *arch,
                           const char *variant, den_error **err)
 {
@@ -696,11 +704,13 @@ int img_manifest_pick(const struct img_manifest *m, const char *os, const char *
                 for (size_t i = 0; i < m->n_manifests; i++)
                         if (entry_matches(&m->manifests[i], want_os, want_arch, cands[c]))
                                 return (int) i;
-        /* An index may describe a single image without a platform. */
-        for (size_t i = 0; i < m->n_manifests; i++)
-                if (entry_is_image(&m->manifests[i]) && !m->manifests[i].os &&
-                    !m->manifests[i].architecture)
-                        return (int) i;
+        /* An index may describe an image without naming its platform (skopeo, OCI layouts).
+         * Such an entry is taken only when no entry names one: beside entries that do, it is
+         * more likely an artifact than an image for every platform. */
+        if (!index_has_platforms(m))
+                for (size_t i = 0; i < m->n_manifests; i++)
+                        if (entry_is_image(&m->manifests[i]))
+                                return (int) i;
         return no_match_error(m, want_os, want_arch, want_variant ? want_variant : "", err);
 }
 

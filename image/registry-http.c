@@ -20,8 +20,8 @@ struct xfer {
         struct reg_resp *rs;
         CURL *curl;
         size_t header_bytes;
-        uint64_t sent;     /* request body bytes handed to libcurl */
-        uint64_t received; /* 2xx body bytes delivered to the sink */
+        uint64_t sent;          /* request body bytes handed to libcurl */
+        uint64_t received;      /* 2xx body bytes delivered to the sink */
         bool is_error_body_cut; /* stopped reading an over-long non-2xx body on purpose */
         den_error *err;         /* a callback's own failure, reported instead of libcurl's */
 };
@@ -128,11 +128,10 @@ static int keep_header(struct xfer *x, char **slot, const char *what, const char
         size_t old = *slot ? strlen(*slot) : 0;
 
         if (old + n + 2 > REG_MAX_HEADER_VALUE)
-                return den_error_set(&x->err, 0, "response header %s is longer than %u bytes",
-                                     what, REG_MAX_HEADER_VALUE);
+                return den_error_set(&x->err, 0, "response header %s is longer than %u bytes", what,
+                                     REG_MAX_HEADER_VALUE);
         if (memchr(v, '\0', n))
-                return den_error_set(&x->err, 0, "response header %s contains a NUL byte",
-                                     what);
+                return den_error_set(&x->err, 0, "response header %s contains a NUL byte", what);
         if (*slot && is_list) {
                 char *j = xasprintf("%s, %.*s", *slot, (int) n, v);
 
@@ -275,8 +274,7 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *ud)
                 curl_off_t total = -1;
 
                 (void) curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
-                x->rq->progress(x->rq->progress_ud, x->received,
-                                total > 0 ? (uint64_t) total : 0);
+                x->rq->progress(x->rq->progress_ud, x->received, total > 0 ? (uint64_t) total : 0);
         }
         return len;
 }
@@ -363,28 +361,7 @@ static void setup_common(struct img_client *c, const struct reg_req *rq, struct 
         (void) curl_easy_setopt(h, CURLOPT_READDATA, x);
         (void) curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
         (void) curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
-        reg_http_setup_tls(c);
-}
-
-void reg_http_setup_tls(struct img_client *c)
-{
-        struct reg_shared *sh = c->sh;
-        CURL *h = c->curl;
-
-        (void) curl_easy_setopt(h, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
-        (void) curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, sh->is_verify ? 1L : 0L);
-        (void) curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, sh->is_verify ? 2L : 0L);
-        if (sh->ca_data) {
-                struct curl_blob blob = { .data = sh->ca_data, .len = sh->ca_len,
-                                          .flags = CURL_BLOB_NOCOPY };
-
-                /* the blob lives in the shared state, which outlives every handle using it */
-                (void) curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
-        }
-        if (sh->client_cert) {
-                (void) curl_easy_setopt(h, CURLOPT_SSLCERT, sh->client_cert);
-                (void) curl_easy_setopt(h, CURLOPT_SSLKEY, sh->client_key);
-        }
+        reg_tls_setup(c);
 }
 
 static void setup_method(CURL *h, const struct reg_req *rq, const char *method)
@@ -400,13 +377,11 @@ static void setup_method(CURL *h, const struct reg_req *rq, const char *method)
         } else if (streq(method, "POST")) {
                 (void) curl_easy_setopt(h, CURLOPT_POST, 1L);
                 if (rq->has_body) {
-                        (void) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                                                (curl_off_t) size);
+                        (void) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
                 } else {
                         /* an empty body, never libcurl's default of reading stdin */
                         (void) curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-                        (void) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                                                (curl_off_t) 0);
+                        (void) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) 0);
                 }
         } else if (!streq(method, "GET")) {
                 (void) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -432,8 +407,8 @@ static struct curl_slist *build_headers(const struct reg_req *rq, bool send_auth
         return l;
 }
 
-static int transport_error(struct img_client *c, const char *method, const char *url,
-                           CURLcode cc, den_error **err)
+static int transport_error(struct img_client *c, const char *method, const char *url, CURLcode cc,
+                           den_error **err)
 {
         _cleanup_free_ char *shown = url_for_message(url);
         _cleanup_free_ char *verb = method_word(method);
@@ -443,37 +418,33 @@ static int transport_error(struct img_client *c, const char *method, const char 
         long os_errno = 0;
 
         (void) curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
-        switch (cc) {
-        case CURLE_COULDNT_CONNECT:
+        if (cc == CURLE_COULDNT_CONNECT)
                 /* errnum carries the reason, so the message reads "...: connect: Connection
                  * refused" once printed */
                 return den_error_set(err, os_errno > 0 ? (int) os_errno : ECONNREFUSED,
                                      "%s \"%s\": dial tcp %s: connect", verb, shown, hostport);
-        case CURLE_COULDNT_RESOLVE_HOST:
+        if (cc == CURLE_COULDNT_RESOLVE_HOST)
                 return den_error_set(err, 0, "%s \"%s\": dial tcp: lookup %s: %s", verb, shown,
                                      hostport, why);
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_ISSUER_ERROR:
-        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+            cc == CURLE_SSL_ISSUER_ERROR || cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
                 return den_error_set(err, 0,
-                                     "%s \"%s\": tls: failed to verify certificate: %s (give "
-                                     "the registry's CA in certs.d, or --tls-verify=false)",
+                                     "%s \"%s\": tls: failed to verify certificate: %s (trust "
+                                     "the registry's CA in certs.d, or use --tls-verify=false)",
                                      verb, shown, why);
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_CIPHER:
-                return den_error_set(err, 0, "%s \"%s\": tls: client certificate: %s", verb,
-                                     shown, why);
-        case CURLE_SSL_CONNECT_ERROR:
+        if (cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CIPHER)
+                return den_error_set(err, 0, "%s \"%s\": tls: client certificate: %s", verb, shown,
+                                     why);
+        if (cc == CURLE_SSL_CONNECT_ERROR && strstr(why, "wrong version number"))
+                return den_error_set(err, 0,
+                                     "%s \"%s\": http: server gave HTTP response to HTTPS "
+                                     "client (for an insecure registry use --tls-verify=false)",
+                                     verb, shown);
+        if (cc == CURLE_SSL_CONNECT_ERROR)
                 return den_error_set(err, 0, "%s \"%s\": tls: handshake: %s", verb, shown, why);
-        case CURLE_OPERATION_TIMEDOUT:
+        if (cc == CURLE_OPERATION_TIMEDOUT)
                 return den_error_set(err, 0, "%s \"%s\": timeout: %s", verb, shown, why);
-        case CURLE_FILESIZE_EXCEEDED:
-                return den_error_set(err, 0, "%s \"%s\": response body is too large", verb,
-                                     shown);
-        default:
-                return den_error_set(err, 0, "%s \"%s\": %s", verb, shown, why);
-        }
+        return den_error_set(err, 0, "%s \"%s\": %s", verb, shown, why);
 }
 
 /* One hop: sends the request to url and records the answer. */
@@ -490,8 +461,6 @@ static int perform(struct img_client *c, const struct reg_req *rq, const char *m
         if (hdrs)
                 (void) curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
         setup_method(c->curl, rq, method);
-        if (rq->sink == REG_SINK_MEM)
-                (void) curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) rq->max);
         if (rq->has_body && !rq->body && rq->body_start >= 0 &&
             lseek(rq->body_fd, rq->body_start, SEEK_SET) < 0) {
                 curl_slist_free_all(hdrs);
@@ -519,8 +488,7 @@ static int perform(struct img_client *c, const struct reg_req *rq, const char *m
 
 static bool is_redirect(long status)
 {
-        return status == 301 || status == 302 || status == 303 || status == 307 ||
-               status == 308;
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 int reg_http_do(struct img_client *c, const struct reg_req *rq, struct reg_resp *rs,
@@ -533,8 +501,8 @@ int reg_http_do(struct img_client *c, const struct reg_req *rq, struct reg_resp 
         for (int hop = 0;; hop++) {
                 _cleanup_free_ char *origin = reg_url_origin(url);
                 _cleanup_free_ char *next = NULL;
-                bool send_auth = rq->auth && rq->auth_origin && origin &&
-                                 streq(origin, rq->auth_origin);
+                bool send_auth =
+                        rq->auth && rq->auth_origin && origin && streq(origin, rq->auth_origin);
 
                 reg_resp_clear(rs);
                 if (perform(c, rq, method, url, send_auth, rs, err) < 0)
@@ -546,11 +514,9 @@ int reg_http_do(struct img_client *c, const struct reg_req *rq, struct reg_resp 
                                              REG_MAX_REDIRECTS, url);
                 next = reg_url_resolve(url, rs->location);
                 if (!next) {
-                        _cleanup_free_ char *shown = sanitize(rs->location,
-                                                              strlen(rs->location));
+                        _cleanup_free_ char *shown = sanitize(rs->location, strlen(rs->location));
 
-                        return den_error_set(err, 0, "redirect to an invalid URL \"%s\"",
-                                             shown);
+                        return den_error_set(err, 0, "redirect to an invalid URL \"%s\"", shown);
                 }
                 /* never from https down to plain http: the blob's digest protects its bytes,
                  * but not the privacy of what is pulled */
@@ -619,8 +585,7 @@ char *img_registry_error_text(const char *body, size_t len)
         if (!json_is_object(root))
                 return NULL;
         errors = json_object_get(root, "errors");
-        json_array_foreach(errors, i, e)
-        {
+        json_array_foreach (errors, i, e) {
                 if (i >= 4)
                         break;
                 if (json_is_object(e))
@@ -636,8 +601,8 @@ char *img_registry_error_text(const char *body, size_t len)
                         const char *s = json_string_value(json_object_get(root, keys[i]));
 
                         if (s && *s) {
-                                _cleanup_free_ char *t = sanitize(s, strlen(s) < 512 ? strlen(s)
-                                                                                    : 512);
+                                _cleanup_free_ char *t =
+                                        sanitize(s, strlen(s) < 512 ? strlen(s) : 512);
 
                                 den_buf_puts(&b, t);
                         }
@@ -667,8 +632,8 @@ int reg_status_error(const struct reg_resp *rs, den_error **err)
         case 429:
                 return den_error_set(err, 0, "too many requests to the registry");
         default:
-                return den_error_set(err, 0, "received unexpected HTTP status: %ld%s%s",
-                                     rs->status, rs->reason && *rs->reason ? " " : "",
+                return den_error_set(err, 0, "received unexpected HTTP status: %ld%s%s", rs->status,
+                                     rs->reason && *rs->reason ? " " : "",
                                      rs->reason ? rs->reason : "");
         }
 }

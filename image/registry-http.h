@@ -3,11 +3,12 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <pthread.h>
 #include "image/image.h"
 
 /* Bounds on what a registry, a storage host it redirects to, or a token server controls. */
-#define REG_MAX_HEADER_VALUE (16u << 10)  /* one kept header: Location, Link, ... */
+#define REG_MAX_HEADER_VALUE (16u << 10)   /* one kept header: Location, Link, ... */
 #define REG_MAX_HEADERS_TOTAL (256u << 10) /* all headers of one response */
 #define REG_MAX_ERROR_BODY (64u << 10)     /* a non-2xx body, kept for its message */
 #define REG_MAX_TOKEN_BODY (1u << 20)      /* a token server's JSON answer */
@@ -44,9 +45,9 @@ struct reg_shared {
         char *authfile;
         char *creds_user; /* --creds; NULL: the auth files */
         char *creds_pass;
-        bool is_verify;   /* verify TLS peers */
-        bool can_http;    /* insecure: fall back to plain http */
-        char *ca_data;    /* system CAs + certs.d *.crt, or NULL: libcurl's defaults */
+        bool is_verify; /* verify TLS peers */
+        bool can_http;  /* insecure: fall back to plain http */
+        char *ca_data;  /* system CAs + certs.d *.crt, or NULL: libcurl's defaults */
         size_t ca_len;
         char *client_cert; /* certs.d *.cert and its *.key, or NULL */
         char *client_key;
@@ -101,7 +102,7 @@ struct reg_req {
         int out_fd;
         void (*progress)(void *ud, uint64_t done, uint64_t total);
         void *progress_ud;
-        bool is_follow; /* follow redirects (GET and HEAD only) */
+        bool is_follow;      /* follow redirects (GET and HEAD only) */
         long low_speed_time; /* seconds below 1 byte/s before giving up; 0: default */
 };
 
@@ -131,8 +132,14 @@ int reg_status_error(const struct reg_resp *rs, den_error **err);
 char *reg_url_resolve(const char *base, const char *ref);
 /* "scheme://host:port" with the port made explicit, or NULL. */
 char *reg_url_origin(const char *url);
+
+/* registry-tls.c */
+
+/* Finds the registry's certs.d directory (or opts->certs_dir) and loads its *.crt files, on top
+ * of the system's CAs, and its client certificate (*.cert with its *.key). */
+int reg_tls_load(struct reg_shared *sh, const struct img_client_opts *o, den_error **err);
 /* Applies the client's TLS trust and identity to its handle (after curl_easy_reset). */
-void reg_http_setup_tls(struct img_client *c);
+void reg_tls_setup(struct img_client *c);
 
 /* registry-auth.c */
 
@@ -143,8 +150,8 @@ int reg_auth_header(struct img_client *c, const char *repo, const char *scope, b
                     char **ret, bool *ret_sent_creds, den_error **err);
 /* Learns the auth scheme from a 401's WWW-Authenticate. Returns 1 when sending the request again
  * can help (then *ret_scope may name an extra scope the registry asked for), 0 when not. */
-int reg_auth_learn(struct img_client *c, const char *www_auth, const char *repo,
-                   bool sent_auth, char **ret_scope, den_error **err);
+int reg_auth_learn(struct img_client *c, const char *www_auth, const char *repo, bool sent_auth,
+                   char **ret_scope, den_error **err);
 /* Sets the auth scheme from GET /v2/'s answer (a 401's challenge, or none). */
 void reg_auth_from_ping(struct img_client *c, const struct reg_resp *rs);
 /* The error for a request the registry still refuses (401) after authenticating. */

@@ -209,7 +209,6 @@ int den_rm_rf_at(int dfd, const char *name)
 /* Trust boundary: path comes from an image, a layer or a user. Every component is resolved
  * inside root_dfd: ".." at the root stays at the root and absolute symlinks restart at the
  * root, as if root_dfd were "/" (chroot semantics), so nothing outside it can be reached. */
-static int open_in_root_walk(int root_dfd, const char *path, int flags, mode_t mode);
 
 int den_open_in_root(int root_dfd, const char *path, int flags, mode_t mode)
 {
@@ -231,7 +230,7 @@ int den_open_in_root(int root_dfd, const char *path, int flags, mode_t mode)
                 return -errno;
         }
         /* COMPAT(kernel < 5.6): openat2 missing or filtered; walk by hand. */
-        return open_in_root_walk(root_dfd, path, flags, mode);
+        return den_open_in_root_walk(root_dfd, path, flags, mode);
 }
 
 #define WALK_MAX_DEPTH 256
@@ -318,7 +317,7 @@ static int walk_step(struct walk *w, char **buf, char **rem, const char *comp, i
         return 0;
 }
 
-static int open_in_root_walk(int root_dfd, const char *path, int flags, mode_t mode)
+int den_open_in_root_walk(int root_dfd, const char *path, int flags, mode_t mode)
 {
         struct walk w = { .n = 1 };
         char *buf = xstrdup(path);

@@ -180,11 +180,12 @@ int den_time_parse_rfc3339(const char *s, int64_t *ret_sec, long *ret_nsec)
         if (*p == 'Z' || *p == 'z') {
                 p++;
         } else if (*p == '+' || *p == '-') {
-                int hh, mm;
-
-                if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-                        return -EINVAL;
-                off = (int64_t) hh * 3600 + mm * 60;
+                /* exactly "+HH:MM" */
+                for (int i = 1; i <= 5; i++)
+                        if (i == 3 ? p[i] != ':' : !isdigit((unsigned char) p[i]))
+                                return -EINVAL;
+                off = (int64_t) ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+                      ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
                 if (*p == '-')
                         off = -off;
                 p += 6;

@@ -188,6 +188,8 @@ int den_mkdir_p_at(int dfd, const char *path, mode_t mode);
 int den_rm_rf_at(int dfd, const char *name);
 /* Opens an untrusted path inside root (openat2 RESOLVE_IN_ROOT, or a clamped manual walk). */
 int den_open_in_root(int root_dfd, const char *path, int flags, mode_t mode);
+/* COMPAT(kernel < 5.6): the manual walk den_open_in_root falls back to (exposed for tests). */
+int den_open_in_root_walk(int root_dfd, const char *path, int flags, mode_t mode);
 /* Random hex string of n bytes (2n chars). */
 void den_random_hex(char *out, size_t nbytes);
 /* flock helpers: open dfd/name (creating it) and take an exclusive or shared lock. */
@@ -213,3 +215,51 @@ bool den_digest_is_valid(const char *s);
 bool den_hex_is_valid(const char *s, size_t len);
 /* Pointer to the hex part of a digest ("sha256:abc" -> "abc"). */
 const char *den_digest_hex(const char *digest);
+
+/* ---- TOML (toml.c) */
+
+/* A small TOML reader for the ecosystem's config files (registries.conf and its drop-ins).
+ * It builds a tree of typed values; tables keep their keys in document order. Everything is
+ * bounded: the document size, nesting depth, string length and number of values. Errors
+ * read "<name>:<line>:<col>: <what>". Date-times are validated and kept as their text. */
+#define DEN_TOML_MAX_SIZE (1u << 20)
+#define DEN_TOML_MAX_DEPTH 32
+#define DEN_TOML_MAX_STRING (64u << 10)
+#define DEN_TOML_MAX_NODES 16384
+
+enum den_toml_type {
+        DEN_TOML_TABLE,
+        DEN_TOML_ARRAY,
+        DEN_TOML_STRING,
+        DEN_TOML_INTEGER,
+        DEN_TOML_FLOAT,
+        DEN_TOML_BOOL,
+        DEN_TOML_DATETIME,
+};
+
+struct den_toml {
+        enum den_toml_type type;
+        unsigned line, col; /* where the value (or the table's first header) starts, 1-based */
+        unsigned depth;     /* 0 for the root table */
+        unsigned flags;     /* the parser's bookkeeping */
+        char *str;          /* STRING (UTF-8, no NUL inside) and DATETIME (as written) */
+        int64_t integer;
+        double number;
+        bool boolean;
+        size_t n;               /* TABLE: number of keys; ARRAY: number of items */
+        char **keys;            /* TABLE: keys, parallel to items */
+        struct den_toml **items; /* TABLE: values; ARRAY: items */
+};
+
+/* Parses a whole document into a root table; name (a file name) prefixes error messages. */
+int den_toml_parse(const char *text, size_t len, const char *name, struct den_toml **ret,
+                   den_error **err);
+void den_toml_free(struct den_toml *t);
+static inline void den_toml_freep(struct den_toml **t)
+{
+        den_toml_free(*t);
+}
+/* The value under key in table t, or NULL (also when t is NULL or not a table). */
+const struct den_toml *den_toml_get(const struct den_toml *t, const char *key);
+/* "table", "array", "string", "integer", "float", "boolean", "datetime". */
+const char *den_toml_type_name(enum den_toml_type type);

@@ -289,8 +289,15 @@ static void test_pick_preferences(void)
                 "{\"mediaType\":\"application/vnd.example.sbom+json\",\"digest\":\"" DA
                 "\",\"size\":1},"
                 "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"" DB
-                "\",\"size\":1,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+                "\",\"size\":1},"
                 "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DC
+                "\",\"size\":1}]}";
+        /* beside entries that name platforms, one without is not a wildcard */
+        static const char mixed[] =
+                "{\"schemaVersion\":2,\"manifests\":["
+                "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DA
+                "\",\"size\":1,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+                "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DB
                 "\",\"size\":1}]}";
         static const char only_attestation[] =
                 "{\"schemaVersion\":2,\"manifests\":["
@@ -300,6 +307,7 @@ static void test_pick_preferences(void)
         _cleanup_(img_manifest_freep) struct img_manifest *m = parse_ok(both, NULL);
         _cleanup_(img_manifest_freep) struct img_manifest *b = parse_ok(bare, "application/json");
         _cleanup_(img_manifest_freep) struct img_manifest *a = parse_ok(only_attestation, NULL);
+        _cleanup_(img_manifest_freep) struct img_manifest *x = parse_ok(mixed, NULL);
         _cleanup_(img_manifest_freep) struct img_manifest *single = parse_ok(oci_manifest, NULL);
         den_error *err = NULL;
 
@@ -314,6 +322,14 @@ static void test_pick_preferences(void)
         is_int(img_manifest_pick(m, "linux", "amd64", "v3", NULL), 2);
         ok(b->is_index);
         is_int(img_manifest_pick(b, "linux", "amd64", NULL, NULL), 2);
+        is_int(img_manifest_pick(b, "linux", "arm64", "v8", NULL), 2);
+        ok(x != NULL);
+        if (x) {
+                is_int(img_manifest_pick(x, "linux", "amd64", NULL, NULL), 0);
+                is_int(img_manifest_pick(x, "linux", "arm64", NULL, &err), -1);
+                ok(err && strstr(err->msg, "(available: linux/amd64)"));
+                den_error_free(steal_ptr(err));
+        }
         is_int(img_manifest_pick(a, "linux", "amd64", NULL, &err), -1);
         ok(err && strstr(err->msg, "(available: none)"));
         den_error_free(steal_ptr(err));
