@@ -94,6 +94,11 @@ static void buf_rune(struct den_buf *b, uint32_t cp)
         }
 }
 
+void cmd_utf8_append(struct den_buf *b, uint32_t cp)
+{
+        buf_rune(b, cp);
+}
+
 static void buf_repeat(struct den_buf *b, char c, size_t n)
 {
         char chunk[64];
@@ -540,6 +545,11 @@ static void go_quote(struct den_buf *b, const char *s, size_t n, bool is_ascii)
                 i += k;
         }
         den_buf_append(b, "\"", 1);
+}
+
+void cmd_fmt_quote(struct den_buf *b, const char *s, size_t n)
+{
+        go_quote(b, s, n, false);
 }
 
 static bool can_backquote(const char *s, size_t n)

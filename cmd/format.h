@@ -105,6 +105,8 @@ void cmd_fmt_print(struct den_buf *b, json_t *const *args, size_t n, bool is_ln)
  * markers. Returns -1 once b->len passes limit (b then holds a partial result). */
 int cmd_fmt_printf(struct den_buf *b, const char *fmt, size_t fmt_len, json_t *const *args,
                    size_t n, size_t limit);
+/* strconv.Quote: a double-quoted Go string literal of s. */
+void cmd_fmt_quote(struct den_buf *b, const char *s, size_t n);
 /* The Go type name of a value as fmt and the template engine report it: "string", "int",
  * "float64", "bool", "[]interface {}", "map[string]interface {}", "<nil>". */
 const char *cmd_fmt_type_name(json_t *v);
@@ -118,6 +120,8 @@ struct cmd_kv {
 struct cmd_kv *cmd_object_sorted(json_t *obj, size_t *ret_n);
 /* Decodes one UTF-8 sequence as Go does: invalid or truncated input yields U+FFFD and 1. */
 size_t cmd_utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
+/* Appends cp encoded as UTF-8 (U+FFFD for a surrogate or a value past U+10FFFF). */
+void cmd_utf8_append(struct den_buf *b, uint32_t cp);
 /* Aligns "\t"-separated cells like Go's text/tabwriter with podman's settings (minwidth 12,
  * padding 2, padchar ' '): each cell but the last of its line is padded to the widest cell
  * of its column block plus 2, at least 12. Too many cells is an error. */

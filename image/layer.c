@@ -16,7 +16,9 @@
  * - The parent directory of an entry is opened with den_open_in_root() (openat2
  *   RESOLVE_IN_ROOT, or a walk clamped to the root): symlinks planted by this layer or an
  *   earlier one resolve as if dest were "/", so the parent fd always names a directory
- *   inside dest. Missing parents are created one component at a time under such an fd.
+ *   inside dest. Missing parents are created one component at a time under such an fd; a
+ *   name in the way that is not a directory (a dangling symlink, say) is an error, since
+ *   O_NOFOLLOW|O_DIRECTORY refuses it.
  * - The leaf is a single component created relative to that fd with O_CREAT|O_EXCL|
  *   O_NOFOLLOW, mkdirat, symlinkat, mknodat or linkat(..., 0): none of them follows a
  *   symlink at the leaf. An existing leaf is removed first (unlinkat, or a recursive removal
@@ -35,6 +37,9 @@
  * - Only user.* (not user.overlay.*, which overlayfs would read as its own metadata) and
  *   security.capability xattrs are set; trusted.* and the rest are dropped.
  * - Devices other than whiteouts fail with EPERM in a user namespace and are skipped.
+ * - Whiteouts act only on a single component below a parent resolved as above: the overlay
+ *   format makes a 0:0 character device there (which a user namespace may do) or sets the
+ *   opaque xattr on that parent; the apply format removes the name, never following links.
  * - Everything is bounded: uncompressed bytes (max_size), entries, depth, link target length,
  *   xattr count and size, sparse offsets.
  */
@@ -62,8 +67,7 @@ static void archive_read_freep(struct archive **a)
 }
 #define _cleanup_archive_read_ _cleanup_(archive_read_freep)
 
-/* The set of paths this layer created or wrote below (IMG_WHITEOUT_APPLY only): an opaque
- * directory or a whiteout removes what earlier layers left, never what this layer made. */
+/* A set of cleaned entry paths (open addressing, FNV-1a). */
 struct pathset {
         char **slots;
         size_t cap; /* power of two */
@@ -91,6 +95,7 @@ struct extract {
 
         /* the tar side: raw is NULL for an uncompressed layer (then in_* is the tar stream) */
         struct archive *raw;
+        bool raw_is_empty; /* the decompressed stream has no bytes at all */
         struct den_sha256 *tar_sha;
         uint64_t tar_size;
         den_error *cb_err; /* an error raised inside a libarchive callback */
@@ -102,8 +107,12 @@ struct extract {
 
         struct dir_time *dirs; /* directory times, set when everything else is written */
         size_t n_dirs, cap_dirs;
-        char **opaque; /* IMG_WHITEOUT_OVERLAY: opaque directories, marked again at the end */
+        /* IMG_WHITEOUT_APPLY: the paths this layer created or wrote below; an opaque directory
+         * or a whiteout removes what earlier layers left, never what this layer made */
         struct pathset seen;
+        /* directories already pruned (apply) or marked opaque (overlay, marked again at the
+         * end): once is enough, and repeating it for every marker would be quadratic */
+        struct pathset pruned;
         uint64_t n_entries;
 };
 
@@ -272,6 +281,8 @@ static ssize_t tar_next(struct extract *x, const void **ret)
                         return -1;
                 return got;
         }
+        if (x->raw_is_empty)
+                return 0;
         r = archive_read_data_block(x->raw, ret, &n, &off);
         if (r == ARCHIVE_EOF)
                 return 0;
@@ -322,6 +333,7 @@ static int streams_open(struct extract *x, struct archive **ret_tar, const char 
         _cleanup_archive_read_ struct archive *tar = NULL;
         struct archive_entry *e = NULL;
         const char *comp;
+        int r;
 
         while (x->in_pending < 4 && !x->in_eof) {
                 ssize_t n =
@@ -343,12 +355,17 @@ static int streams_open(struct extract *x, struct archive **ret_tar, const char 
                 x->raw = archive_read_new();
                 x->tar_sha = den_sha256_new();
                 (void) archive_read_support_format_raw(x->raw);
+                (void) archive_read_support_format_empty(x->raw); /* compressed nothing */
                 if (want == ARCHIVE_FILTER_GZIP)
                         (void) archive_read_support_filter_gzip(x->raw);
                 else
                         (void) archive_read_support_filter_zstd(x->raw);
-                if (archive_read_open(x->raw, x, NULL, raw_read_cb, NULL) != ARCHIVE_OK ||
-                    archive_read_next_header(x->raw, &e) != ARCHIVE_OK)
+                r = archive_read_open(x->raw, x, NULL, raw_read_cb, NULL);
+                if (r == ARCHIVE_OK)
+                        r = archive_read_next_header(x->raw, &e);
+                if (r == ARCHIVE_EOF)
+                        x->raw_is_empty = true;
+                else if (r != ARCHIVE_OK)
                         return archive_fail(x, x->raw, err, "decompress layer");
                 if (archive_filter_code(x->raw, 0) != want)
                         return den_error_set(err, 0, "decompress layer: invalid %s header", comp);
@@ -880,6 +897,9 @@ static int whiteout_apply(struct extract *x, int pfd, const char *parent, const 
                 return r < 0 ? den_error_set(err, -r, "whiteout \"%s\"", path.data) : 0;
         }
         /* this layer wrote below it too: keep that, drop the rest */
+        if (pathset_has(&x->pruned, path.data))
+                return 0;
+        pathset_add(&x->pruned, path.data, path.len);
         sub = openat(pfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         return sub < 0 ? 0 : prune_children(x, sub, &path, err);
 }
@@ -927,12 +947,13 @@ static int whiteout_entry(struct extract *x, enum img_whiteout_kind kind, const 
                 den_buf_printf(&pb, "%s%s%s", parent, *parent ? "/" : "", wname);
                 return whiteout_overlay(x, pfd, pb.data, wname, err);
         case IMG_WH_OPAQUE:
+                if (pathset_has(&x->pruned, parent))
+                        return 0;
+                pathset_add(&x->pruned, parent, strlen(parent));
                 if (x->whiteouts == IMG_WHITEOUT_APPLY) {
                         den_buf_puts(&pb, parent);
                         return prune_children(x, pfd, &pb, err);
                 }
-                if (!den_strv_contains(x->opaque, parent))
-                        den_strv_push(&x->opaque, parent);
                 return set_opaque(pfd, parent, err);
         default:
                 abort();
@@ -1039,6 +1060,7 @@ static int finish_dirs(struct extract *x, den_error **err)
                 char *slash = strrchr(path, '/');
                 const char *leaf = slash ? slash + 1 : (*path ? path : ".");
                 den_error *ignored = NULL;
+                struct stat st;
                 int pfd;
 
                 if (slash)
@@ -1047,18 +1069,22 @@ static int finish_dirs(struct extract *x, den_error **err)
                 den_error_free(ignored);
                 if (slash)
                         *slash = '/';
-                if (pfd < 0)
-                        continue; /* removed by a later entry */
-                if (utimensat(pfd, leaf, x->dirs[i].times, AT_SYMLINK_NOFOLLOW) < 0 &&
-                    errno != ENOENT)
+                /* a later entry may have removed or replaced it */
+                if (pfd < 0 || fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISDIR(st.st_mode))
+                        continue;
+                if (utimensat(pfd, leaf, x->dirs[i].times, AT_SYMLINK_NOFOLLOW) < 0)
                         return den_error_set(err, errno, "entry \"%s\": set times", path);
         }
-        for (char **p = x->opaque; p && *p; p++) {
-                _cleanup_close_ int fd =
-                        **p ? den_open_in_root(x->root, *p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)
-                            : fcntl(x->root, F_DUPFD_CLOEXEC, 3);
+        for (size_t i = 0; x->whiteouts == IMG_WHITEOUT_OVERLAY && i < x->pruned.cap; i++) {
+                const char *p = x->pruned.slots[i];
+                _cleanup_close_ int fd = -EBADF;
 
-                if (fd >= 0 && set_opaque(fd, *p, err) < 0)
+                if (!p)
+                        continue;
+                fd = *p ? den_open_in_root(x->root, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)
+                        : fcntl(x->root, F_DUPFD_CLOEXEC, 3);
+                if (fd >= 0 && set_opaque(fd, p, err) < 0)
                         return -1;
         }
         return 0;
@@ -1084,8 +1110,8 @@ static void extract_free(struct extract *x)
         for (size_t i = 0; i < x->n_dirs; i++)
                 free(x->dirs[i].path);
         free(x->dirs);
-        den_strv_free(x->opaque);
         pathset_clear(&x->seen);
+        pathset_clear(&x->pruned);
 }
 
 /* After a failure: reads the rest of in_fd so that a corrupt download is reported as the

@@ -390,7 +390,7 @@ static int pack_tree(struct pack *p, int dfd, struct den_buf *path, int depth, d
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_strv_ char **names = NULL;
         struct archive_entry *e = NULL;
-        size_t base = path->len, n;
+        size_t base = path->len, n = 0, cap = 0;
         struct dirent *de;
         int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r = 0;
@@ -400,13 +400,20 @@ static int pack_tree(struct pack *p, int dfd, struct den_buf *path, int depth, d
                         close(fd);
                 return den_error_set(err, errno, "open directory \"%s\"", base ? path->data : ".");
         }
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        den_strv_push(&names, de->d_name);
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (n + 1 >= cap) {
+                        cap = cap ? cap * 2 : 64;
+                        names = xrealloc(names, cap * sizeof(char *));
+                }
+                names[n++] = xstrdup(de->d_name);
+                names[n] = NULL;
+        }
         closedirp(&d);
         d = NULL;
-        n = den_strv_len(names);
-        qsort(names, n, sizeof(char *), cmp_str);
+        if (n > 0)
+                qsort(names, n, sizeof(char *), cmp_str);
         e = archive_entry_new();
         for (size_t i = 0; i < n && r == 0; i++) {
                 path->len = base;

@@ -39,7 +39,7 @@ static int ref_error(den_error **err, const char *s, const char *fmt, ...)
         }
         /* a huge input is quoted in part: the message must stay one readable line */
         return den_error_set(err, 0, "invalid reference format: \"%.*s%s\": %s",
-                             n > 100 ? 100 : (int) n, s, n > 100 ? "..." : "", reason);
+                             n > 256 ? 256 : (int) n, s, n > 256 ? "..." : "", reason);
 }
 
 static bool is_lower_alnum(int c)

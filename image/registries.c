@@ -721,6 +721,14 @@ static int candidate(const char *text, const struct img_ref *shortref, struct im
 
         if (img_ref_parse(text, &c, err) < 0)
                 return -1;
+        if (!c->domain) {
+                /* podman would read "name/x" as docker.io/name/x; a search registry that is
+                 * not a host is a mistake in the file, so say so */
+                img_ref_free(c);
+                return den_error_set(err, 0,
+                                     "not a registry host (no '.' or ':' and not "
+                                     "\"localhost\")");
+        }
         free(c->tag);
         free(c->digest);
         c->tag = shortref->tag ? xstrdup(shortref->tag) : NULL;

@@ -432,6 +432,12 @@ static int transport_error(struct img_client *c, const char *method, const char 
                                      "%s \"%s\": tls: failed to verify certificate: %s (trust "
                                      "the registry's CA in certs.d, or use --tls-verify=false)",
                                      verb, shown, why);
+        if ((cc == CURLE_RECV_ERROR || cc == CURLE_SSL_CONNECT_ERROR) && strstr(why, "alert") &&
+            strstr(why, "certificate"))
+                return den_error_set(err, 0,
+                                     "%s \"%s\": tls: the registry refused the client "
+                                     "certificate (give one in certs.d as *.cert and *.key): %s",
+                                     verb, shown, why);
         if (cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CIPHER)
                 return den_error_set(err, 0, "%s \"%s\": tls: client certificate: %s", verb, shown,
                                      why);

@@ -70,6 +70,9 @@ struct img_client {
         struct reg_shared *sh;
         CURL *curl; /* one handle per client: its connections stay alive between requests */
         CURLcode last_code;
+        /* an upload session a refused mount opened (202), kept for the next upload to repo */
+        char *upload_url;
+        char *upload_repo;
         char errbuf[CURL_ERROR_SIZE];
 };
 

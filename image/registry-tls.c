@@ -109,6 +109,22 @@ static void system_cas(struct den_buf *b)
                 curl_easy_cleanup(h);
 }
 
+/* Only $SSL_CERT_FILE needs the bundle in memory; libcurl finds its own default. */
+static int use_system_cas(struct reg_shared *sh)
+{
+        const char *path = getenv("SSL_CERT_FILE");
+        struct den_buf all = { 0 };
+
+        if (!path || !*path)
+                return 0;
+        system_cas(&all);
+        if (all.len) {
+                sh->ca_len = all.len;
+                sh->ca_data = den_buf_steal(&all);
+        }
+        return 0;
+}
+
 static int add_ca_file(struct den_buf *b, int dfd, const char *dir, const char *name,
                        den_error **err)
 {
@@ -139,10 +155,14 @@ static int check_pair(struct reg_shared *sh, char **names, const char *dir, cons
 
         if (!den_strv_contains(names, other)) {
                 if (is_cert)
-                        return den_error_set(err, 0, "missing key %s for client certificate %s",
-                                             other, name);
-                return den_error_set(err, 0, "missing client certificate %s for key %s", other,
-                                     name);
+                        return den_error_set(err, 0,
+                                             "certs directory \"%s\": missing key %s for client "
+                                             "certificate %s",
+                                             dir, other, name);
+                return den_error_set(err, 0,
+                                     "certs directory \"%s\": missing client certificate %s for "
+                                     "key %s (CA certificates end in .crt)",
+                                     dir, other, name);
         }
         /* libcurl presents one client certificate: the first pair in name order */
         if (is_cert && !sh->client_cert) {
@@ -161,10 +181,10 @@ int reg_tls_load(struct reg_shared *sh, const struct img_client_opts *o, den_err
         struct den_buf all = { 0 };
 
         if (!dir)
-                return 0;
+                return use_system_cas(sh);
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0 && (errno == ENOENT || errno == ENOTDIR))
-                return 0; /* as podman: a missing directory just adds nothing */
+                return use_system_cas(sh); /* as podman: a missing directory adds nothing */
         if (dfd < 0)
                 return den_error_set(err, errno, "open certs directory \"%s\"", dir);
         if (read_names(dfd, dir, &names, err) < 0)
@@ -182,7 +202,7 @@ int reg_tls_load(struct reg_shared *sh, const struct img_client_opts *o, den_err
                 }
         }
         if (!extra.len)
-                return 0;
+                return use_system_cas(sh);
         system_cas(&all);
         den_buf_append(&all, extra.data, extra.len);
         den_buf_free(&extra);

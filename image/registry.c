@@ -201,6 +201,8 @@ void img_client_free(struct img_client *c)
         if (!c)
                 return;
         curl_easy_cleanup(c->curl);
+        free(c->upload_url);
+        free(c->upload_repo);
         shared_unref(c->sh);
         free(c);
 }
@@ -468,8 +470,14 @@ int img_client_put_manifest(struct img_client *c, const char *repo, const char *
 
 /* ---------------------------------------------------------------- tags */
 
+struct tag_list {
+        char **v; /* NULL-terminated once done */
+        size_t n;
+        size_t cap;
+};
+
 /* One page of {"name": ..., "tags": [...]}; "tags" may be null. */
-static int parse_tags(const char *body, size_t len, char ***tags, size_t *n, den_error **err)
+static int parse_tags(const char *body, size_t len, struct tag_list *tl, den_error **err)
 {
         json_auto_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
         json_t *arr, *t;
@@ -487,27 +495,43 @@ static int parse_tags(const char *body, size_t len, char ***tags, size_t *n, den
 
                 if (!s || !tag_is_valid(s))
                         return den_error_set(err, 0, "the tag list holds an invalid tag");
-                if (*n >= MAX_TAGS)
+                if (tl->n >= MAX_TAGS)
                         return den_error_set(err, 0, "more than %d tags", MAX_TAGS);
-                den_strv_push(tags, s);
-                (*n)++;
+                if (tl->n + 2 > tl->cap) {
+                        tl->cap = tl->cap ? tl->cap * 2 : 64;
+                        tl->v = xrealloc(tl->v, tl->cap * sizeof(char *));
+                }
+                tl->v[tl->n++] = xstrdup(s);
+                tl->v[tl->n] = NULL;
         }
         return 0;
 }
 
-static int list_tags(struct img_client *c, const char *repo, char ***tags, den_error **err)
+/* The next page's URL from a Link header, or NULL. Pages come from the registry itself, never
+ * from another host. */
+static int next_page(const struct reg_resp *rs, const char *origin, char **ret, den_error **err)
+{
+        _cleanup_free_ char *link = rs->link ? img_link_next(rs->link) : NULL;
+        _cleanup_free_ char *next = link ? reg_url_resolve(rs->url, link) : NULL;
+        _cleanup_free_ char *o = next ? reg_url_origin(next) : NULL;
+
+        if (next && (!o || !streq(o, origin)))
+                return den_error_set(err, 0, "the tag list links to another host");
+        *ret = steal_ptr(next);
+        return 0;
+}
+
+static int list_tags(struct img_client *c, const char *repo, struct tag_list *tl, den_error **err)
 {
         struct scope sc = { .repo = repo };
         _cleanup_free_ char *url = xasprintf("/v2/%s/tags/list", repo);
         _cleanup_free_ char *origin = NULL;
-        size_t n = 0;
 
         for (int page = 0;; page++) {
                 struct reg_req rq = { .method = "GET",
                                       .accept = "application/json",
                                       .sink = REG_SINK_MEM,
-                                      .max = MAX_TAGS_PAGE,
-                                      .is_follow = true };
+                                      .max = MAX_TAGS_PAGE };
                 struct reg_resp rs = { 0 };
                 char *next = NULL;
                 int r;
@@ -518,22 +542,14 @@ static int list_tags(struct img_client *c, const char *repo, char ***tags, den_e
                 if (r == 0 && rs.status != 200)
                         r = reg_status_error(&rs, err);
                 if (r == 0)
-                        r = parse_tags(rs.body.data ? rs.body.data : "", rs.body.len, tags, &n,
-                                       err);
-                if (r == 0 && rs.link) {
-                        _cleanup_free_ char *link = img_link_next(rs.link);
-                        _cleanup_free_ char *o = NULL;
-
-                        next = link ? reg_url_resolve(rs.url, link) : NULL;
-                        o = next ? reg_url_origin(next) : NULL;
-                        if (!origin)
-                                origin = reg_url_origin(rs.url);
-                        /* pages come from the registry itself, never from elsewhere */
-                        if (next && (!o || !origin || !streq(o, origin))) {
-                                free(next);
-                                r = den_error_set(err, 0, "the tag list links to another host");
-                        }
+                        r = parse_tags(rs.body.data ? rs.body.data : "", rs.body.len, tl, err);
+                if (r == 0 && !origin) {
+                        pthread_mutex_lock(&c->sh->lock);
+                        origin = reg_url_origin(c->sh->origin);
+                        pthread_mutex_unlock(&c->sh->lock);
                 }
+                if (r == 0)
+                        r = next_page(&rs, origin ? origin : "", &next, err);
                 reg_resp_clear(&rs);
                 if (r < 0)
                         return -1;
@@ -546,15 +562,15 @@ static int list_tags(struct img_client *c, const char *repo, char ***tags, den_e
 
 int img_client_list_tags(struct img_client *c, const char *repo, char ***ret, den_error **err)
 {
-        char **tags = NULL;
+        struct tag_list tl = { 0 };
 
         if (check_repo(repo, err) < 0)
                 return -1;
-        if (list_tags(c, repo, &tags, err) < 0) {
-                den_strv_free(tags);
+        if (list_tags(c, repo, &tl, err) < 0) {
+                den_strv_free(tl.v);
                 return den_error_wrap(err, "listing tags of %s/%s", c->sh->domain, repo);
         }
-        *ret = tags ? tags : xcalloc(1, sizeof(char *));
+        *ret = tl.v ? tl.v : xcalloc(1, sizeof(char *));
         return 0;
 }
 
@@ -655,20 +671,19 @@ int img_client_blob_exists(struct img_client *c, const char *repo, const char *d
         return r;
 }
 
-/* Ends an upload session the registry opened but den will not use; a session left open
- * expires on its own, so failing here is only logged. */
-static void cancel_upload(struct img_client *c, const struct scope *sc, const struct reg_resp *rs)
+/* A refused mount opens an upload session (202); the distribution spec lets the client go on
+ * with it, so the next upload to the same repository uses it instead of opening another. (Ending
+ * it with DELETE would need the "delete" action, which registries rarely grant.) */
+static void keep_upload(struct img_client *c, const char *repo, const struct reg_resp *rs)
 {
-        _cleanup_(den_error_freep) den_error *e = NULL;
-        _cleanup_free_ char *url = rs->location ? reg_url_resolve(rs->url, rs->location) : NULL;
-        struct reg_req rq = { .method = "DELETE", .sink = REG_SINK_DISCARD };
-        struct reg_resp drs = { 0 };
+        char *url = rs->location ? reg_url_resolve(rs->url, rs->location) : NULL;
 
         if (!url)
                 return;
-        if (call(c, url, sc, &rq, &drs, &e) < 0)
-                den_debug("cancel upload: %s", e->msg);
-        reg_resp_clear(&drs);
+        free(c->upload_url);
+        free(c->upload_repo);
+        c->upload_url = url;
+        c->upload_repo = xstrdup(repo);
 }
 
 int img_client_blob_mount(struct img_client *c, const char *repo, const char *digest,
@@ -687,8 +702,7 @@ int img_client_blob_mount(struct img_client *c, const char *repo, const char *di
         if (r == 0 && rs.status == 201) {
                 r = 1;
         } else if (r == 0 && rs.status == 202) {
-                /* not mounted: the registry opened an upload session instead */
-                cancel_upload(c, &sc, &rs);
+                keep_upload(c, repo, &rs); /* not mounted */
                 r = 0;
         } else if (r == 0) {
                 r = reg_status_error(&rs, err);
@@ -738,8 +752,12 @@ int img_client_put_blob_fd(struct img_client *c, const char *repo, const char *d
         if (check_blob_args(repo, digest, err) < 0)
                 return -1;
         rq.body_start = lseek(fd, 0, SEEK_CUR); /* -1 for a pipe: the body can go only once */
-        if (start_upload(c, &sc, &loc, err) < 0)
+        if (c->upload_url && streq(c->upload_repo, repo)) {
+                loc = steal_ptr(c->upload_url);
+                free(steal_ptr(c->upload_repo));
+        } else if (start_upload(c, &sc, &loc, err) < 0) {
                 return den_error_wrap(err, "uploading blob %s", digest);
+        }
         esc = curl_easy_escape(c->curl, digest, 0);
         if (!esc) {
                 fputs("den: out of memory\n", stderr);

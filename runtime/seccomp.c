@@ -42,6 +42,9 @@
 #define SC_MAX_STR 64      /* a syscall, capability or architecture name */
 #define SC_MAX_ERRNO 4095  /* the kernel's MAX_ERRNO */
 
+/* libseccomp's binary tree optimization level (see build()) */
+#define SC_OPTIMIZE 2
+
 #define KVER(major, minor) (((unsigned) (major) << 16) | (unsigned) (minor))
 
 struct sc_arg {
@@ -191,17 +194,27 @@ static int errno_by_name(const char *s)
         return 0;
 }
 
-/* "5.10" -> KVER(5, 10); 0 when malformed. */
+/* "5.10" -> KVER(5, 10); 0 when malformed. With whole, nothing may follow the minor number
+ * (minKernel is "major.minor"); without, anything may ("6.1.0-18-amd64" from uname). */
 static unsigned kver_parse(const char *s, bool whole)
 {
-        unsigned major = 0, minor = 0;
-        int n = 0;
+        unsigned v[2] = { 0, 0 };
 
-        if (sscanf(s, "%3u.%3u%n", &major, &minor, &n) != 2 || (whole && s[n] != '\0'))
+        for (int i = 0; i < 2; i++) {
+                size_t n = 0;
+
+                for (; s[n] >= '0' && s[n] <= '9'; n++) {
+                        if (n == 4)
+                                return 0;
+                        v[i] = v[i] * 10 + (unsigned) (s[n] - '0');
+                }
+                if (n == 0 || (i == 0 && s[n] != '.'))
+                        return 0;
+                s += n + (i == 0);
+        }
+        if ((whole && *s != '\0') || (v[0] == 0 && v[1] == 0))
                 return 0;
-        if (!(s[0] >= '0' && s[0] <= '9'))
-                return 0;
-        return major == 0 && minor == 0 ? 0 : KVER(major, minor);
+        return KVER(v[0], v[1]);
 }
 
 /* ---------------------------------------------------------------- freeing */
@@ -394,8 +407,11 @@ static int parse_action(const json_t *obj, const char *path, bool is_default, ui
                                         (unsigned long long) v, k_name, ename);
                 value = v;
         }
-        if ((jret || ename) && sc_actions[i].value == SC_VALUE_NONE)
+        if ((jret || ename) && sc_actions[i].value == SC_VALUE_NONE) {
+                if (!jret)
+                        (void) snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", k_name);
                 return path_err(err, sub, "is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+        }
         if (sc_actions[i].value == SC_VALUE_ERRNO && value > SC_MAX_ERRNO)
                 return path_err(err, sub, "%llu is not an errno (at most %d)",
                                 (unsigned long long) value, SC_MAX_ERRNO);
@@ -1086,6 +1102,11 @@ static int build(const struct rt_seccomp *p, const struct sc_facts *f, scmp_filt
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
         if (r < 0)
                 return den_error_set(err, -r, "set seccomp filter attribute");
+        /* A binary search over syscall numbers instead of a linear scan: the kernel runs the
+         * program for every syscall number when it loads it (to cache constant verdicts), so
+         * this halves the load time in the container's init, and it shortens the path of
+         * every filtered syscall. It changes no verdict. */
+        (void) seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, SC_OPTIMIZE);
         if (build_arches(p, ctx, f, err) < 0)
                 return -1;
         for (size_t i = 0; i < p->n_rules; i++) {
@@ -1183,13 +1204,100 @@ int rt_seccomp_compile(const struct rt_seccomp *p, const struct rt_seccomp_targe
         return 0;
 }
 
+/* The key of a compiled program: everything it depends on, in the order libseccomp sees it.
+ * Capabilities and kernel version enter only through which rules apply, so bounding sets
+ * that select the same rules share a key. */
+int rt_seccomp_cache_key(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
+                         char ret[72], den_error **err)
+{
+        const struct scmp_version *v = seccomp_version();
+        struct den_sha256 *h;
+        struct sc_facts f;
+        uint32_t hdr[6];
+
+        if (p->is_unconfined)
+                return den_error_set(err, EINVAL, "seccomp profile is unconfined: no filter");
+        if (facts_get(t, &f, err) < 0)
+                return -1;
+        h = den_sha256_new();
+        den_sha256_update(h, "den-seccomp-1", 13);
+        hdr[0] = v ? v->major : 0;
+        hdr[1] = v ? v->minor : 0;
+        hdr[2] = v ? v->micro : 0;
+        hdr[3] = SC_OPTIMIZE;
+        hdr[4] = f.arch;
+        hdr[5] = p->default_action;
+        den_sha256_update(h, hdr, sizeof(hdr));
+        den_sha256_update(h, p->arches, p->n_arches * sizeof(*p->arches));
+        for (size_t i = 0; i < p->n_archmap; i++)
+                if (p->archmap[i].arch == f.arch)
+                        den_sha256_update(h, p->archmap[i].subs,
+                                          p->archmap[i].n_subs * sizeof(uint32_t));
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const struct sc_rule *r = &p->rules[i];
+                uint64_t rh[2] = { r->action, ((uint64_t) r->n_nrs << 8) | r->n_args };
+
+                if (r->action == p->default_action || !rule_applies(r, &f))
+                        continue;
+                den_sha256_update(h, rh, sizeof(rh));
+                den_sha256_update(h, r->nrs, r->n_nrs * sizeof(*r->nrs));
+                for (size_t k = 0; k < r->n_args; k++) {
+                        uint64_t a[4] = { r->args[k].index, (uint64_t) r->args[k].op,
+                                          r->args[k].value, r->args[k].value_two };
+
+                        den_sha256_update(h, a, sizeof(a));
+                }
+        }
+        den_sha256_final(h, ret);
+        return 0;
+}
+
+static bool bpf_len_is_valid(size_t len)
+{
+        return len > 0 && len % sizeof(struct sock_filter) == 0 &&
+               len / sizeof(struct sock_filter) <= BPF_MAXINSNS;
+}
+
+/* Trust: cache_dfd is a directory den created for the user who runs it, so its files are
+ * as trusted as den's own state; they are written atomically and checked for shape when
+ * read back. A file that is missing or malformed is rebuilt. */
+int rt_seccomp_compile_cached(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
+                              int cache_dfd, void **ret_bpf, size_t *ret_len, den_error **err)
+{
+        _cleanup_free_ char *cached = NULL;
+        _cleanup_free_ void *bpf = NULL;
+        char key[72], name[DEN_SHA256_HEX_LEN + 8];
+        size_t len = 0;
+        int r;
+
+        if (rt_seccomp_cache_key(p, t, key, err) < 0)
+                return -1;
+        (void) snprintf(name, sizeof(name), "%s.bpf", den_digest_hex(key));
+        r = den_read_file_at(cache_dfd, name, BPF_MAXINSNS * sizeof(struct sock_filter), &cached,
+                             &len);
+        if (r == 0 && bpf_len_is_valid(len)) {
+                *ret_bpf = steal_ptr(cached);
+                *ret_len = len;
+                return 0;
+        }
+        if (r < 0 && r != -ENOENT)
+                den_debug("seccomp: read cached filter %s: %s, rebuilding", name, strerror(-r));
+        if (rt_seccomp_compile(p, t, &bpf, &len, err) < 0)
+                return -1;
+        r = den_write_file_atomic_at(cache_dfd, name, bpf, len, 0600);
+        if (r < 0)
+                den_debug("seccomp: store filter %s: %s, continuing", name, strerror(-r));
+        *ret_bpf = steal_ptr(bpf);
+        *ret_len = len;
+        return 0;
+}
+
 int rt_seccomp_load_bpf(const void *bpf, size_t len, unsigned flags, den_error **err)
 {
         struct sock_fprog prog;
         long r;
 
-        if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
-            len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        if (!bpf_len_is_valid(len))
                 return den_error_set(err, EINVAL, "seccomp filter of %zu bytes is not a program",
                                      len);
         prog = (struct sock_fprog){ .len = (unsigned short) (len / sizeof(struct sock_filter)),

@@ -7,13 +7,10 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-
-extern char **environ;
 
 /* Set once the process is inside: holds the inode of the namespace, so the marker is only
  * believed by processes that really are in that namespace (children and re-exec'd den). */
@@ -170,24 +167,18 @@ void rt_userns_free(struct rt_userns *u)
 
 /* ---------------------------------------------------------------- entering */
 
-/* What the helper reports about each of newuidmap and newgidmap, in its exit status. */
-enum tool_result {
-        TOOL_OK = 0,
-        TOOL_FAILED = 1, /* ran and exited non-zero */
-        TOOL_NOT_FOUND = 2,
-        TOOL_EXEC_FAILED = 3,
-        TOOL_SIGNALED = 4,
-};
-#define HELPER_STATUS(u, g) ((u) | ((g) << 3))
-#define HELPER_ABORTED 64 /* the parent went away or gave up before unsharing */
-
+/* One helper per tool: a fork of this process, left in the parent user namespace, that waits
+ * for the parent to unshare and then becomes newuidmap (or newgidmap). Exec'ing straight from
+ * a fork lets the two setuid programs start and run at the same time; spawning both from one
+ * process would serialize their exec (posix_spawn waits for each exec to finish). */
 struct helper {
         pid_t parent;
-        int go_r, go_w;   /* socket pair: the parent sends one byte once it has unshared */
-        int out_r, out_w; /* newuidmap's and newgidmap's stdout and stderr */
-        const char *tool_path[2];
-        char **tool_argv[2];
+        int go_r, go_w;   /* socket pair: the parent sends one byte per helper once unshared */
+        int out_w;        /* the tools' stdout and stderr, kept for the error message */
+        const char *path; /* resolved in the parent, before forking */
+        char **argv;
 };
+#define HELPER_ABORTED 125 /* the parent went away, or gave up before unsharing */
 
 static int proc_write(const char *path, const char *text, den_error **err)
 {
@@ -279,67 +270,29 @@ static char **tool_argv(const char *name, pid_t pid, const struct rt_idmap *map,
         return v;
 }
 
-static int tool_spawn(const struct helper *h, int i, pid_t *ret_pid)
-{
-        posix_spawn_file_actions_t fa;
-        int r;
-
-        if (posix_spawn_file_actions_init(&fa) != 0)
-                return ENOMEM;
-        /* dup2 clears close-on-exec on the copies; the originals close at exec */
-        r = posix_spawn_file_actions_adddup2(&fa, h->out_w, STDOUT_FILENO);
-        if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, h->out_w, STDERR_FILENO);
-        if (r == 0)
-                r = posix_spawn(ret_pid, h->tool_path[i], &fa, NULL, h->tool_argv[i], environ);
-        posix_spawn_file_actions_destroy(&fa);
-        return r;
-}
-
-static enum tool_result tool_wait(pid_t pid)
-{
-        int st;
-
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return TOOL_FAILED;
-        if (WIFSIGNALED(st))
-                return TOOL_SIGNALED;
-        return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? TOOL_OK : TOOL_FAILED;
-}
-
-/* Runs in the forked helper, which stays in the parent user namespace: newuidmap and
- * newgidmap must be exec'd from there to be privileged over the parent's ids. Both start
- * before either is waited for, because each run of a setuid program costs milliseconds and
- * they are independent of each other. */
 static _Noreturn void helper_run(const struct helper *h)
 {
-        enum tool_result res[2] = { TOOL_OK, TOOL_OK };
-        pid_t pid[2] = { -1, -1 };
         ssize_t n;
         char c;
+        int e;
 
         /* If the parent dies, die too, so the pid can never be reused under us; newuidmap
          * would only accept a process of the same user anyway. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != h->parent)
                 _exit(HELPER_ABORTED);
+        /* the parent closing its end without a byte must read as end of file here */
         (void) close(h->go_w);
-        (void) close(h->out_r);
+        if (dup2(h->out_w, STDOUT_FILENO) < 0 || dup2(h->out_w, STDERR_FILENO) < 0)
+                _exit(HELPER_ABORTED);
         do
                 n = read(h->go_r, &c, 1);
         while (n < 0 && errno == EINTR);
         if (n != 1)
                 _exit(HELPER_ABORTED);
-        for (int i = 0; i < 2; i++) {
-                int r = tool_spawn(h, i, &pid[i]);
-
-                if (r != 0)
-                        res[i] = r == ENOENT ? TOOL_NOT_FOUND : TOOL_EXEC_FAILED;
-        }
-        for (int i = 0; i < 2; i++)
-                if (res[i] == TOOL_OK)
-                        res[i] = tool_wait(pid[i]);
-        _exit(HELPER_STATUS(res[0], res[1]));
+        execv(h->path, h->argv);
+        e = errno;
+        (void) dprintf(STDERR_FILENO, "%s: exec \"%s\": %s\n", h->argv[0], h->path, strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
 }
 
 /* Reads the tools' messages until every writer has exited, keeping the first
@@ -372,41 +325,21 @@ static char *tool_output_read(int fd)
         return xstrndup(buf, len);
 }
 
-static const char *const tool_name[2] = { "newuidmap", "newgidmap" };
-
-static int helper_result(int status, const char *output, den_error **err)
+static int tools_result(const int status[2], char **argv[2], const char *output, den_error **err)
 {
-        int code;
-
-        if (!WIFEXITED(status))
-                return den_error_set(err, 0, "uid/gid mapping helper killed by signal %d",
-                                     WTERMSIG(status));
-        code = WEXITSTATUS(status);
-        if (code == 0)
-                return 0;
-        if (code == HELPER_ABORTED)
-                return den_error_set(err, 0, "uid/gid mapping helper gave up");
-        if (*output) /* "newuidmap: write to uid_map failed: Operation not permitted" */
-                return den_error_set(err, 0, "%s", output);
         for (int i = 0; i < 2; i++) {
-                enum tool_result r = (code >> (3 * i)) & 7;
-
-                switch (r) {
-                case TOOL_OK:
-                        break;
-                case TOOL_FAILED:
-                        return den_error_set(err, 0, "%s failed", tool_name[i]);
-                case TOOL_NOT_FOUND:
-                        return den_error_set(err, ENOENT, "run %s", tool_name[i]);
-                case TOOL_EXEC_FAILED:
-                        return den_error_set(err, 0, "cannot run %s", tool_name[i]);
-                case TOOL_SIGNALED:
-                        return den_error_set(err, 0, "%s killed by a signal", tool_name[i]);
-                default:
-                        break;
-                }
+                if (WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0)
+                        continue;
+                /* "newuidmap: write to uid_map failed: Operation not permitted" */
+                if (*output)
+                        return den_error_set(err, 0, "%s", output);
+                if (WIFSIGNALED(status[i]))
+                        return den_error_set(err, 0, "%s killed by signal %d", argv[i][0],
+                                             WTERMSIG(status[i]));
+                return den_error_set(err, 0, "%s exited with status %d", argv[i][0],
+                                     WEXITSTATUS(status[i]));
         }
-        return den_error_set(err, 0, "uid/gid mapping helper exited with status %d", code);
+        return 0;
 }
 
 static pid_t wait_child(pid_t pid, int *ret_status)
@@ -419,56 +352,60 @@ static pid_t wait_child(pid_t pid, int *ret_status)
         return r;
 }
 
-/* Unshares, then lets the helper run newuidmap and newgidmap on this process. */
+/* Forks the two helpers, unshares, then lets them map this process. */
 static int enter_mapped(const struct rt_userns *u, den_error **err)
 {
         _cleanup_free_ char *upath = NULL, *gpath = NULL, *output = NULL;
         _cleanup_strv_ char **uargv = NULL, **gargv = NULL;
         _cleanup_close_ int go_r = -EBADF, go_w = -EBADF, out_r = -EBADF, out_w = -EBADF;
-        int go[2], out[2], status = 0, r;
-        struct helper h;
-        pid_t helper;
+        int go[2], out[2], status[2] = { 0, 0 }, r = 0;
+        pid_t pid[2] = { -1, -1 };
 
         if (find_program("newuidmap", &upath, err) < 0 ||
             find_program("newgidmap", &gpath, err) < 0)
                 return -1;
         uargv = tool_argv("newuidmap", getpid(), u->uidmap, u->n_uidmap);
         gargv = tool_argv("newgidmap", getpid(), u->gidmap, u->n_gidmap);
-        /* a socket, so a helper that died early costs EPIPE rather than SIGPIPE */
+        /* a socket, so helpers that died early cost EPIPE rather than SIGPIPE */
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
                 return den_error_set(err, errno, "create socket pair");
         go_r = go[0], go_w = go[1];
         if (pipe2(out, O_CLOEXEC) < 0)
                 return den_error_set(err, errno, "create pipe");
         out_r = out[0], out_w = out[1];
-        h = (struct helper){
-                .parent = getpid(),
-                .go_r = go_r,
-                .go_w = go_w,
-                .out_r = out_r,
-                .out_w = out_w,
-                .tool_path = { upath, gpath },
-                .tool_argv = { uargv, gargv },
-        };
-        helper = fork();
-        if (helper < 0)
-                return den_error_set(err, errno, "fork uid/gid mapping helper");
-        if (helper == 0)
-                helper_run(&h);
+        for (int i = 0; i < 2; i++) {
+                struct helper h = {
+                        .parent = getpid(),
+                        .go_r = go_r,
+                        .go_w = go_w,
+                        .out_w = out_w,
+                        .path = i ? gpath : upath,
+                        .argv = i ? gargv : uargv,
+                };
+
+                pid[i] = fork();
+                if (pid[i] < 0) {
+                        r = den_error_set(err, errno, "fork uid/gid mapping helper");
+                        break;
+                }
+                if (pid[i] == 0)
+                        helper_run(&h);
+        }
         (void) close(steal_fd(go_r));
         (void) close(steal_fd(out_w));
-
-        r = unshare_userns(err);
-        if (r == 0 && send(go_w, "1", 1, MSG_NOSIGNAL) != 1)
-                r = den_error_set(err, errno, "start uid/gid mapping helper");
-        /* closing tells a helper that was not started to exit */
+        if (r == 0)
+                r = unshare_userns(err);
+        if (r == 0 && send(go_w, "gg", 2, MSG_NOSIGNAL) != 2)
+                r = den_error_set(err, errno, "start uid/gid mapping helpers");
+        /* helpers that were not told to start read end of file and exit */
         (void) close(steal_fd(go_w));
         output = tool_output_read(out_r);
-        if (wait_child(helper, &status) < 0)
-                return den_error_set(err, errno, "wait for uid/gid mapping helper");
+        for (int i = 0; i < 2; i++)
+                if (pid[i] > 0 && wait_child(pid[i], &status[i]) < 0 && r == 0)
+                        r = den_error_set(err, errno, "wait for uid/gid mapping helper");
         if (r < 0)
                 return r;
-        return helper_result(status, output, err);
+        return tools_result(status, (char **[2]){ uargv, gargv }, output, err);
 }
 
 /* Without subordinate ranges the kernel lets a user map their own id, and nothing else,
@@ -557,9 +494,9 @@ static int mark_inside(den_error **err)
  *    plan (edited $USER, a $PATH naming another program, a bad file) can make the entry fail
  *    but never map an id the user was not given. Because newgidmap is privileged, setgroups
  *    stays allowed, which is the administrator's decision in granting the ranges.
- *  - The helper is a fork of this process with the same credentials, left in the parent
- *    namespace; it takes nothing from the parent but one byte on a pipe, and dies with it
- *    (PR_SET_PDEATHSIG) so it cannot act on a recycled pid.
+ *  - The two helpers are forks of this process with the same credentials, left in the
+ *    parent namespace. They take nothing from the parent but one byte on a socket, and die
+ *    with it (PR_SET_PDEATHSIG) until they exec, so they cannot act on a recycled pid.
  *  - Inside, root owns only the user's own files (their uid is 0 there) and files of the
  *    subordinate ids; files of other users stay unmapped (nobody), and capabilities in the
  *    namespace do not apply to them. Environment, cwd and HOME are unchanged.

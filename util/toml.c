@@ -46,7 +46,8 @@ static unsigned col_of(struct parser *ps, const char *pos)
         return ps->col_n;
 }
 
-static int vfail(struct parser *ps, unsigned line, unsigned col, const char *fmt, va_list ap)
+static __attribute__((format(printf, 4, 0))) int vfail(struct parser *ps, unsigned line,
+                                                       unsigned col, const char *fmt, va_list ap)
 {
         _cleanup_free_ char *msg = NULL;
 
@@ -595,7 +596,7 @@ static int parse_integer(struct parser *ps, const char *s, size_t n, int64_t *re
                 has_sign = true;
                 s++, n--;
         }
-        if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
+        if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
                 if (has_sign)
                         return fail(ps, "a sign is not allowed on hex, octal or binary integers");
                 base = s[1] == 'x' ? 16 : s[1] == 'o' ? 8 : 2;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared by tests/run, tests/quickstart and the scripts in tests/lib (sourced, not run).
 #
 # Defines the repository paths, the test user, the fixture cache, and small helpers.
@@ -62,7 +63,7 @@ den_debian_tar() {
 den_debian_dir() {
         local tar
         tar=$(den_debian_tar)
-        printf '%s\n' "$DEN_CACHE/debian-image-$(printf '%s\n' "$tar" | cat - "$DEN_LIB/build-images.py" | sha256sum | cut -c1-16)"
+        printf '%s\n' "$DEN_CACHE/debian-image-$(basename "$tar" | cat - "$DEN_LIB/build-images.py" | sha256sum | cut -c1-16)"
 }
 den_debian_ready() { [ -f "$(den_debian_dir)/debian.json" ]; }
 

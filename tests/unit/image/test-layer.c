@@ -482,6 +482,37 @@ static void test_pipe_and_progress(void)
         close(d);
 }
 
+/* The empty layer (two zero blocks, as other engines write it), an empty file and an empty
+ * gzip stream are all valid, empty layers. */
+static void test_empty(void)
+{
+        char zeros[1024] = { 0 };
+        struct den_buf inputs[3] = { { 0 } };
+        struct den_buf empty_gz;
+
+        den_buf_append(&inputs[0], zeros, sizeof(zeros));
+        den_buf_append(&inputs[1], "", 0);
+        empty_gz = compress(&inputs[1], IMG_COMPRESSION_GZIP);
+        inputs[2] = empty_gz;
+        for (size_t i = 0; i < ARRAY_SIZE(inputs); i++) {
+                struct img_layer_result res = { 0 };
+                den_error *err = NULL;
+                char dpath[PATH_MAX], want[72];
+                int d = new_dest(dpath);
+
+                sha256_hex(inputs[i].data, inputs[i].len, want);
+                is_int(extract_buf(inputs[i].data, inputs[i].len, d, NULL, &res, &err), 0);
+                if (err)
+                        printf("# %s\n", err->msg);
+                is_str(res.digest, want);
+                is_int(count_children(d, "."), 0);
+                img_layer_result_clear(&res);
+                den_error_free(err);
+                den_buf_free(&inputs[i]);
+                close(d);
+        }
+}
+
 static void expect_fail(const struct den_buf *b, const char *needle, const char *what)
 {
         char dpath[PATH_MAX];
@@ -1276,6 +1307,7 @@ int main(void)
         test_classify();
         test_formats_and_digests();
         test_pipe_and_progress();
+        test_empty();
         test_bad_names();
         test_symlink_escapes();
         test_hardlink_escapes();
