@@ -6,6 +6,7 @@ const struct cmd *const cmd_table[] = {
         &cmd_untag,         &cmd_inspect,      &cmd_image_inspect, &cmd_image_exists,
         &cmd_image_prune,   &cmd_save,         &cmd_load,         &cmd_import,
         &cmd_login,        &cmd_logout,       &cmd_info,         &cmd_version,      &cmd_completion,
+        &cmd_unshare,
         NULL,
 };
 

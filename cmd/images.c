@@ -153,11 +153,6 @@ static json_t *row_json(const struct store_image *img, json_t *base, const char 
 
         if (name) {
                 split_name(name, &repo, &tag);
-        } else if (img->digests && img->digests[0]) {
-                const char *at = strchr(img->digests[0], '@');
-
-                repo = xstrndup(img->digests[0], (size_t) (at - img->digests[0]));
-                tag = xstrdup("<none>");
         } else {
                 repo = xstrdup("<none>");
                 tag = xstrdup("<none>");
@@ -236,12 +231,19 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
                 r = 0;
                 goto out;
         }
-        r = cmd_output_rows(stdout, rows, jrows, format,
-                            is_digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
-                                         "{{.CreatedSince}}\t{{.Size}}"
-                                       : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
-                                         "{{.CreatedSince}}\t{{.Size}}",
-                            headers, err);
+        r = cmd_output_rows_opts(
+                stdout, rows, jrows,
+                &(struct cmd_output_opts){
+                        .format = format,
+                        .default_table = is_digests
+                                                 ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t"
+                                                   "{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                                                 : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
+                                                   "{{.CreatedSince}}\t{{.Size}}",
+                        .headers = headers,
+                        .is_no_heading = cmd_flag(a, "noheading"),
+                },
+                err);
 out:
         store_images_free(imgs, n);
         den_strv_free(f.reference);

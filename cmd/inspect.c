@@ -15,6 +15,17 @@ static json_t *strv_json(char *const *v, bool is_null_when_empty)
         return a;
 }
 
+/* RepoTags: the names that carry a tag ("repo@digest" names appear in RepoDigests only). */
+static json_t *tags_json(char *const *names)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; names && names[i]; i++)
+                if (!strchr(names[i], '@'))
+                        json_array_append_new(a, json_string(names[i]));
+        return a;
+}
+
 static json_t *keys_json(char *const *keys)
 {
         json_t *o = json_object();
@@ -124,7 +135,7 @@ json_t *cmd_image_inspect_json(struct store *s, const struct store_image *img, d
         o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:I, "
                       "s:o, s:{s:s, s:o}, s:O, s:{}, s:s, s:s, s:o, s:o}",
                       "Id", img->id, "Digest", img->manifest_digest ? img->manifest_digest : "",
-                      "RepoTags", strv_json(img->names, false), "RepoDigests",
+                      "RepoTags", tags_json(img->names), "RepoDigests",
                       strv_json(img->digests, false), "Parent", "", "Comment", comment, "Created",
                       created, "Config", config_json(c, labels), "Version", "", "Author",
                       c->author ? c->author : "", "Architecture",

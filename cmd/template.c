@@ -11,6 +11,7 @@
  * the same. Data are JSON values instead of Go structs: a field is an object member, looked up
  * by exact name first and then case-insensitively (den's JSON keys do not always have the case
  * of podman's Go field names), and a missing member is Go's missing map key (<no value>). */
+#include <ctype.h>
 #include "format.h"
 
 #define TEMPLATE_NAME "output"
@@ -1543,13 +1544,33 @@ static bool truth(json_t *v)
         }
 }
 
-/* An object member: the exact name, else the first member whose name matches ignoring case. */
+/* Compares a JSON key with a Go field name ignoring case and the key's underscores
+ * ("container_id" is ContainerID in podman's structs). */
+static bool key_matches_field(const char *key, const char *name)
+{
+        for (;; key++) {
+                if (*key == '_')
+                        continue;
+                if (tolower((unsigned char) *key) != tolower((unsigned char) *name))
+                        return false;
+                if (!*key)
+                        return true;
+                name++;
+        }
+}
+
+/* An object member: the exact name, else the first member whose name matches ignoring case,
+ * else ignoring case and underscores. */
 static json_t *member(json_t *obj, const char *name)
 {
         json_t *m = json_object_get(obj, name);
+        void *it;
 
-        for (void *it = json_object_iter(obj); !m && it; it = json_object_iter_next(obj, it))
+        for (it = json_object_iter(obj); !m && it; it = json_object_iter_next(obj, it))
                 if (strcasecmp(json_object_iter_key(it), name) == 0)
+                        m = json_object_iter_value(it);
+        for (it = json_object_iter(obj); !m && it; it = json_object_iter_next(obj, it))
+                if (key_matches_field(json_object_iter_key(it), name))
                         m = json_object_iter_value(it);
         return m;
 }

@@ -279,6 +279,8 @@ static ssize_t tar_next(struct extract *x, const void **ret)
                 got = input_next(x, ret);
                 if (got > 0 && count_tar_bytes(x, (size_t) got) < 0)
                         return -1;
+                if (got > 0 && x->opts->tar_observer)
+                        x->opts->tar_observer(x->opts->tar_observer_ud, *ret, (size_t) got);
                 return got;
         }
         if (x->raw_is_empty)
@@ -295,6 +297,8 @@ static ssize_t tar_next(struct extract *x, const void **ret)
         den_sha256_update(x->tar_sha, *ret, n);
         if (count_tar_bytes(x, n) < 0)
                 return -1;
+        if (n > 0 && x->opts->tar_observer)
+                x->opts->tar_observer(x->opts->tar_observer_ud, *ret, n);
         return (ssize_t) n;
 }
 

@@ -319,8 +319,9 @@ static int pull_one(struct store *s, struct img_client *c, const struct img_ref 
             store_blob_write(s, cbody, clen, m->config.digest, NULL, err) < 0)
                 return -1;
         say(&pc, "Writing manifest to image destination\n");
-        if (!ref->digest)
-                names[0] = name = img_ref_string(ref);
+        /* by digest, the name is "repo@digest", as podman records it: the image is listed
+         * under its repository with tag <none> and is not dangling */
+        names[0] = name = img_ref_string(ref);
         digests[0] = xasprintf("%s@%s", repo, mdigest);
         if (idigest[0])
                 digests[1] = xasprintf("%s@%s", repo, idigest);

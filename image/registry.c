@@ -169,6 +169,18 @@ int img_client_new(const char *domain, const struct img_client_opts *opts, struc
                 return den_error_set(err, EINVAL, "credentials need both user and password");
         pthread_once(&curl_once, curl_init_once);
         is_insecure = o->tls_verify == 0 || (o->tls_verify < 0 && o->is_insecure);
+        if (o->tls_verify < 0 && !is_insecure) {
+                /* registries.conf decides: [[registry]] insecure = true for this location */
+                struct img_registries *regs = NULL;
+                den_error *e = NULL;
+
+                if (img_registries_load(&regs, &e) < 0) {
+                        den_error_free(e);
+                } else {
+                        is_insecure = img_registries_is_insecure(regs, domain);
+                        img_registries_free(regs);
+                }
+        }
         sh = xcalloc(1, sizeof(*sh));
         pthread_mutex_init(&sh->lock, NULL);
         sh->refs = 1;

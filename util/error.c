@@ -32,6 +32,19 @@ int den_error_set(den_error **err, int errnum, const char *fmt, ...)
         return -1;
 }
 
+int den_error_set_plain(den_error **err, int errnum, const char *fmt, ...)
+{
+        bool is_new = err && !*err;
+        va_list ap;
+
+        va_start(ap, fmt);
+        verror_set(err, errnum, fmt, ap);
+        va_end(ap);
+        if (is_new)
+                (*err)->is_plain = true;
+        return -1;
+}
+
 int den_error_wrap(den_error **err, const char *fmt, ...)
 {
         _cleanup_free_ char *ctx = NULL;
@@ -66,7 +79,7 @@ char *den_error_text(const den_error *err)
 {
         if (!err)
                 return xstrdup("unknown error");
-        if (err->errnum > 0)
+        if (err->errnum > 0 && !err->is_plain)
                 return xasprintf("%s: %s", err->msg, strerror(err->errnum));
         return xstrdup(err->msg);
 }

@@ -92,10 +92,15 @@ typedef struct den_error {
         int errnum;      /* errno-style cause; 0 when the cause is not a syscall */
         int exit_status; /* 0 = default (125); 126 / 127 for "cannot invoke" / "not found" */
         char *msg;       /* outermost context first: "pull alpine: fetch manifest: HTTP 401" */
+        bool is_plain;   /* msg says it all: errnum classifies, no strerror is appended */
 } den_error;
 
 /* Fills *err (if err is not NULL and *err is NULL) and returns -1. */
 int den_error_set(den_error **err, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Like den_error_set, for messages that already say what errnum would (podman's
+ * "x: image not known"): errnum only classifies the error, den_error_text adds nothing. */
+int den_error_set_plain(den_error **err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* Prepends "ctx: " to the message of *err; returns -1. */
 int den_error_wrap(den_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

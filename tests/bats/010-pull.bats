@@ -152,6 +152,7 @@ load helpers
 }
 
 @test "pull: a layer whose diff_id does not match its config fails and leaves the store unchanged" {
+    seed_store
     local before
     before=$(store_snapshot)
     run_den pull --tls-verify=false "$DEN_TEST_REGISTRY/test/bad-diffid:latest"
@@ -231,8 +232,9 @@ short-name-mode = \"enforcing\""
 }
 
 @test "pull: a short name with no search registries is an error" {
+    # (a name without an alias: Debian's shortnames.conf drop-in aliases "busybox")
     registries_conf 'unqualified-search-registries = []'
-    run_den pull busybox
+    run_den pull den-test-noalias
     assert_failure 125
-    assert_output --partial 'short-name "busybox"'
+    assert_output --partial 'short-name "den-test-noalias"'
 }

@@ -16,6 +16,13 @@ setup() {
     [ "${#lines[@]}" -eq 2 ]
 }
 
+@test "images: --noheading drops the header line" {
+    run_den images --noheading
+    assert_success
+    assert_output --regexp "^$DEN_TEST_REGISTRY/test/busybox +latest +${DEN_TEST_BUSYBOX_ID:0:12} "
+    [ "${#lines[@]}" -eq 1 ]
+}
+
 @test "images: an empty store prints only the header" {
     run den_raw --root "$BATS_TEST_TMPDIR/empty" images
     assert_success
@@ -98,5 +105,5 @@ setup() {
     run_den images -q --no-trunc --filter dangling=true
     assert_output "sha256:$DEN_TEST_BUSYBOX_ID"
     run_den images --format '{{.Repository}} {{.Tag}}' --filter dangling=true
-    assert_output "$DEN_TEST_REGISTRY/test/busybox <none>"
+    assert_output "<none> <none>"
 }

@@ -92,8 +92,10 @@ layer_count() {
 @test "tag: unqualified names get localhost/; bad names are errors" {
     run_den tag test/busybox mybox
     assert_success
+    # podman lists every name of an image the filter matches
     run_den images --format '{{.Repository}}:{{.Tag}}' --filter reference=mybox
-    assert_output "localhost/mybox:latest"
+    assert_line "localhost/mybox:latest"
+    assert_line "$DEN_TEST_REGISTRY/test/busybox:latest"
     run_den tag test/busybox 'Bad:Name:x'
     assert_failure 125
     assert_output --partial "Bad:Name:x"

@@ -63,5 +63,7 @@ load helpers
     assert_output --partial "complete -o default -F _den den"
     assert_output --partial "--tls-verify"
     run bash -c "source <($DEN completion bash); COMP_WORDS=(den pu); COMP_CWORD=1; _den; echo \${COMPREPLY[*]}"
-    assert_output "pull"
+    assert_output "pull push"
+    run bash -c "source <($DEN completion bash); COMP_WORDS=(den pull --tls); COMP_CWORD=2; _den; echo \${COMPREPLY[*]}"
+    assert_output "--tls-verify"
 }

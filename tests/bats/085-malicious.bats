@@ -9,6 +9,7 @@ setup() {
 
 teardown() {
     rm -rf /tmp/den-evil-target 2>/dev/null || true
+    den_cleanup_store
 }
 
 escaped() {
@@ -19,6 +20,7 @@ escaped() {
 }
 
 @test "malicious: a '..' entry is refused, nothing escapes, the store is unchanged" {
+    seed_store
     local before
     before=$(store_snapshot)
     run_den pull --tls-verify=false "$DEN_TEST_REGISTRY/test/evil-dotdot:latest"
@@ -29,6 +31,7 @@ escaped() {
 }
 
 @test "malicious: an absolute entry name is refused" {
+    seed_store
     local before
     before=$(store_snapshot)
     run_den pull --tls-verify=false "$DEN_TEST_REGISTRY/test/evil-abs:latest"
@@ -40,6 +43,7 @@ escaped() {
 }
 
 @test "malicious: a hard link pointing out of the layer is refused" {
+    seed_store
     local before
     before=$(store_snapshot)
     run_den pull --tls-verify=false "$DEN_TEST_REGISTRY/test/evil-hardlink:latest"

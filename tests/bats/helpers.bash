@@ -15,6 +15,8 @@
 #                          CONTAINERS_REGISTRIES_CONF for this test
 #   store_snapshot [ROOT]  list the store tree (path, type, size, owner, mode, link target)
 #   free_port              a TCP port of 127.0.0.1 nobody listens on
+#   seed_store             pull the busybox fixture into the test's store (so that a
+#                          store_snapshot afterwards covers an existing, populated store)
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -89,4 +91,24 @@ store_snapshot() {
 
 free_port() {
         python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+seed_store() {
+        den_raw pull -q --tls-verify=false "$DEN_TEST_REGISTRY/test/busybox:latest" >/dev/null
+}
+
+# The test's store holds files of container users (subordinate ids) that only den's user
+# namespace can remove; every test ends by removing it there. A file with a teardown of its
+# own calls den_cleanup_store from it.
+den_cleanup_store() {
+        local d
+        for d in "$BATS_TEST_TMPDIR"/root "$BATS_TEST_TMPDIR"/r[0-9]*; do
+                [ -d "$d" ] || continue
+                timeout 60 "$DEN" --root "$d" --runroot "$BATS_TEST_TMPDIR/run" \
+                        unshare rm -rf "$d" >/dev/null 2>&1 || true
+        done
+}
+
+teardown() {
+        den_cleanup_store
 }

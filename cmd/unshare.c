@@ -1,0 +1,35 @@
+/* den unshare [COMMAND [ARG...]]: runs a command in den's user namespace (root there, the
+ * subordinate ids mapped), where files of the store that belong to container users can be
+ * read and removed. As podman unshare, it exports CONTAINERS_GRAPHROOT and
+ * CONTAINERS_RUNROOT, and runs $SHELL (else /bin/sh) without a command. */
+#include <signal.h>
+#include "cmd.h"
+
+static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        const char *shell = getenv("SHELL");
+        char *sh_argv[] = { (char *) (shell && *shell ? shell : "/bin/sh"), NULL };
+        char *const *argv = a->n_pos ? a->pos : sh_argv;
+
+        if (setenv("CONTAINERS_GRAPHROOT", ctx->root, 1) < 0 ||
+            setenv("CONTAINERS_RUNROOT", ctx->runroot, 1) < 0)
+                return den_error_set(err, errno, "setenv");
+        (void) signal(SIGPIPE, SIG_DFL);
+        fflush(stdout);
+        execvp(argv[0], argv);
+        den_error_set(err, errno, "exec %s", argv[0]);
+        (*err)->exit_status = errno == ENOENT ? 127 : 126;
+        return -1;
+}
+
+static const struct cmd_opt opts[] = { { 0 } };
+
+const struct cmd cmd_unshare = {
+        .name = "unshare",
+        .usage = "[COMMAND [ARG...]]",
+        .summary = "Run a command in a modified user namespace",
+        .opts = opts,
+        .max_args = -1,
+        .flags = CMD_F_USERNS | CMD_F_STOP_AT_ARG,
+        .run = run,
+};
