@@ -440,7 +440,7 @@ struct image_vec {
 
 static int not_known(den_error **err, const char *name)
 {
-        return den_error_set(err, ENOENT, "%s: image not known", name);
+        return den_error_set_plain(err, ENOENT, "%s: image not known", name);
 }
 
 static ssize_t find_id(const struct image_vec *iv, const char *id)
@@ -811,6 +811,8 @@ static int remove_change(struct store *s, struct image_vec *iv, const void *arg,
 
         if (i < 0)
                 return not_known(err, arg);
+        if (store_image_check_unused(s, arg, err) < 0)
+                return -1;
         store_image_free(iv->v[i]);
         memmove(iv->v + i, iv->v + i + 1, (iv->n - (size_t) i - 1) * sizeof(*iv->v));
         iv->n--;

@@ -56,3 +56,20 @@ int store_remove_tree(int dfd, const char *name);
 /* image.c */
 /* Reads images.json without the lock (atomic renames keep it whole); none when missing. */
 int store_images_read(struct store *s, struct store_image ***ret, size_t *ret_n, den_error **err);
+
+/* container.c */
+static inline void store_image_freep(struct store_image **img)
+{
+        store_image_free(*img);
+}
+/* Reads containers.json without the lock; none when missing. */
+int store_containers_read(struct store *s, struct store_container ***ret, size_t *ret_n,
+                          den_error **err);
+/* An EBUSY-coded error (podman's text) when a container uses the image; the caller holds
+ * the store lock, under which containers are created. */
+int store_image_check_unused(struct store *s, const char *image_id, den_error **err);
+
+/* mount.c */
+/* Copies the layers (diff_ids, base first) into rootfs_dfd in order, applying overlay
+ * whiteouts (0:0 character devices remove, user.overlay.opaque=y clears what is below). */
+int store_rootfs_populate(struct store *s, char *const *layers, int rootfs_dfd, den_error **err);

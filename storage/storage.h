@@ -14,12 +14,13 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include "util/util.h"
 
 struct store_opts {
         const char *root;    /* NULL: $XDG_DATA_HOME/den or ~/.local/share/den */
         const char *runroot; /* NULL: $XDG_RUNTIME_DIR/den, else /tmp/den-<uid> (0700) */
-        const char *driver;  /* NULL: from store.json, else "overlay"; or "vfs" */
+        const char *driver;  /* NULL: from store.json, else "overlay"; or "fuse-overlayfs", "vfs" */
         /* The id mapping in force ("0:1000:1,1:100000:65536/0:1000:1,1:100000:65536").
          * When set, a store built with another mapping is refused with an error naming the
          * fix. NULL for read-only commands, which check nothing. */
@@ -140,3 +141,75 @@ int store_images_parse(const char *buf, size_t len, struct store_image ***ret, s
  * the store is freed. While any process holds a pin, gc (store_image_remove,
  * store_layers_gc) leaves unreferenced layers and blobs alone, so content a pull is about to
  * reference never disappears under it; they are collected by the next gc. */
+
+/* ================================================================ containers (container.c, mount.c)
+ *
+ * On disk:
+ *   containers.json             every container record (one file, like images.json)
+ *   containers/<id>/            the container's directory, also its OCI bundle:
+ *     config.json                 written by den at each start
+ *     rootfs/                     mount point of the merged root (vfs: the copied root itself)
+ *     diff/  work/                overlay's upperdir and workdir (overlay, fuse-overlayfs)
+ *     userdata/                   hosts, resolv.conf, hostname, ctr.log, exit, ... (cmd/net)
+ *   <runroot>/containers/<id>/  attach socket and other state that must not survive a reboot
+ */
+
+struct store_container {
+        char *id;         /* 64 hex */
+        char *name;       /* unique among containers */
+        char *image_id;   /* 64 hex; the image must exist while the container does */
+        char *image_name; /* as the user named it ("docker.io/library/busybox:latest") */
+        int64_t created;  /* unix time, ns */
+        char *driver;     /* the storage driver its rootfs uses ("overlay", "fuse-overlayfs",
+                           * "vfs"): fixed at creation */
+        json_t *meta;     /* cmd's own record (options, state), kept verbatim; an object */
+};
+
+void store_container_free(struct store_container *c);
+void store_containers_free(struct store_container **v, size_t n);
+/* All containers, newest first. Reads containers.json only (no lock). */
+int store_containers_list(struct store *s, struct store_container ***ret, size_t *ret_n,
+                          den_error **err);
+/* By full id, unique id prefix, or name. ENOENT-coded error, podman's text:
+ * `no container with name or ID "x" found: no such container`. */
+int store_container_find(struct store *s, const char *name_or_id, struct store_container **ret,
+                         den_error **err);
+/* Creates the record and its directory (under the lock): c->id is generated when NULL (and
+ * set), c->name must be free (EEXIST-coded error, podman's text: `the container name "x" is
+ * already in use by <id>. You have to remove that container to be able to reuse that name:
+ * that name is already in use`), the image must exist, c->driver NULL means the store's.
+ * For vfs the image's layers are copied into rootfs/ here, applying whiteouts. */
+int store_container_create(struct store *s, struct store_container *c, den_error **err);
+/* Merges patch's top-level keys into the record's meta under the lock (a JSON null deletes
+ * a key) and writes containers.json atomically. *ret (may be NULL) gets the updated record. */
+int store_container_update(struct store *s, const char *id, json_t *patch,
+                           struct store_container **ret, den_error **err);
+int store_container_rename(struct store *s, const char *id, const char *new_name, den_error **err);
+/* Removes the record and the directory (both dirs). The caller made sure nothing runs and it
+ * is unmounted; must run in the user namespace (files owned by subordinate ids). */
+int store_container_remove(struct store *s, const char *id, den_error **err);
+/* "<root>/containers/<id>" and "<runroot>/containers/<id>" (the latter created 0700). */
+char *store_container_dir(struct store *s, const char *id);
+int store_container_rundir(struct store *s, const char *id, char **ret, den_error **err);
+/* Parses the text of containers.json strictly (like store_images_parse); newest first.
+ * Exposed for the fuzz target. */
+int store_containers_parse(const char *buf, size_t len, struct store_container ***ret,
+                           size_t *ret_n, den_error **err);
+/* How many containers use the image (rmi refuses a used image unless forced). */
+int store_image_container_count(struct store *s, const char *image_id, den_error **err);
+
+/* Mounts the container's root at containers/<id>/rootfs in the calling process's mount
+ * namespace (the caller is root in den's user namespace and has its own mount namespace):
+ * overlay: the kernel's overlay with userxattr, lowerdir = the image's layers (top first),
+ * upperdir diff/, workdir work/ (long lowerdir lists go through short links so the option
+ * string fits a page); fuse-overlayfs: the same through fuse-overlayfs; vfs: nothing to
+ * mount. Returns the path of the root in *ret_path. Idempotent within a namespace. */
+int store_container_mount(struct store *s, const struct store_container *c, char **ret_path,
+                          den_error **err);
+int store_container_unmount(struct store *s, const struct store_container *c, den_error **err);
+/* Which driver a new store uses by default here: "overlay" when the kernel mounts overlay in
+ * a user namespace with userxattr, else "fuse-overlayfs" when /dev/fuse and fuse-overlayfs
+ * are usable, else "vfs". The caller is in den's user namespace. The overlay probe mounts in
+ * a temporary directory under s's root (the filesystem the layers live on). NULL with err
+ * when the store is read-only. */
+const char *store_probe_driver(struct store *s, den_error **err);

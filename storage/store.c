@@ -8,7 +8,7 @@
 
 #define STORE_VERSION 1
 
-static const char *const known_drivers[] = { "overlay", "vfs" };
+static const char *const known_drivers[] = { "overlay", "fuse-overlayfs", "vfs" };
 
 static bool driver_is_known(const char *d)
 {
@@ -129,7 +129,8 @@ static int meta_field(const char *key, json_t *v, struct store_meta *m, den_erro
                 m->version = json_integer_value(v);
         } else if (streq(key, "driver")) {
                 if (!json_is_string(v) || !driver_is_known(json_string_value(v)))
-                        return den_error_set(err, 0, "\"driver\": not overlay or vfs");
+                        return den_error_set(err, 0,
+                                             "\"driver\": not overlay, fuse-overlayfs or vfs");
                 m->driver = xstrdup(json_string_value(v));
         } else if (streq(key, "idmap")) {
                 if (!json_is_string(v) || json_string_length(v) > STORE_MAX_STR ||
@@ -325,7 +326,9 @@ int store_open(const struct store_opts *opts, struct store **ret, den_error **er
         pthread_mutex_init(&s->pin_mu, NULL);
         s->is_read_only = opts->is_read_only;
         if (opts->driver && !driver_is_known(opts->driver))
-                return den_error_set(err, EINVAL, "unknown storage driver \"%s\" (overlay, vfs)",
+                return den_error_set(err, EINVAL,
+                                     "unknown storage driver \"%s\" (overlay, fuse-overlayfs, "
+                                     "vfs)",
                                      opts->driver);
         root = opts->root ? xstrdup(opts->root) : store_default_root();
         runroot = opts->runroot ? xstrdup(opts->runroot) : store_default_runroot();
