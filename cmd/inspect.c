@@ -1,5 +1,5 @@
 /* den image inspect / den inspect: podman's image inspect JSON. */
-#include "cmd.h"
+#include "ctr-run.h"
 
 json_t *cmd_image_inspect_json(struct store *s, const struct store_image *img, den_error **err);
 
@@ -152,7 +152,20 @@ json_t *cmd_image_inspect_json(struct store *s, const struct store_image *img, d
         return o;
 }
 
-static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+/* What inspect looks for: images, containers, or both (containers first, as podman). */
+enum { FIND_IMAGE = 1, FIND_CONTAINER = 2 };
+
+static json_t *find_container(struct store *s, const char *name, den_error **err)
+{
+        _cleanup_(cmd_ctr_freep) struct cmd_ctr *c = NULL;
+
+        if (cmd_ctr_load(s, name, &c, err) < 0)
+                return NULL;
+        return cmd_ctr_inspect_json(s, c);
+}
+
+static int run_kind(struct cmd_ctx *ctx, const struct cmd_args *a, unsigned kinds,
+                    den_error **err)
 {
         json_auto_t *arr = json_array();
         struct store *s = NULL;
@@ -165,7 +178,35 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
                 struct store_image *img = NULL;
                 json_t *o;
 
+                if (kinds & FIND_CONTAINER) {
+                        den_error *e = NULL;
+
+                        o = find_container(s, a->pos[i], &e);
+                        if (o) {
+                                json_array_append_new(arr, o);
+                                continue;
+                        }
+                        if (!(kinds & FIND_IMAGE) || e->errnum != ENOENT) {
+                                *err = e;
+                                if (a->n_pos == 1)
+                                        return -1;
+                                _cleanup_free_ char *text = den_error_text(*err);
+
+                                fprintf(stderr, "Error: %s\n", text);
+                                den_error_free(*err);
+                                *err = NULL;
+                                status = 125;
+                                continue;
+                        }
+                        den_error_free(e);
+                }
                 if (store_image_find(s, a->pos[i], &img, err) < 0) {
+                        if (kinds & FIND_CONTAINER) {
+                                den_error_free(*err);
+                                *err = NULL;
+                                den_error_set_plain(err, ENOENT, "no such object: \"%s\"",
+                                                    a->pos[i]);
+                        }
                         if (a->n_pos == 1)
                                 return -1;
                         /* podman prints what it found and reports the missing ones */
@@ -193,6 +234,16 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         return status;
 }
 
+static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        return run_kind(ctx, a, FIND_IMAGE, err);
+}
+
+static int run_container(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        return run_kind(ctx, a, FIND_CONTAINER, err);
+}
+
 static const struct cmd_opt opts[] = {
         { "format", 'f', CMD_OPT_STRING, "string", "Format the output to a Go template or json" },
         { 0 },
@@ -200,7 +251,7 @@ static const struct cmd_opt opts[] = {
 
 static const struct cmd_opt inspect_opts[] = {
         { "format", 'f', CMD_OPT_STRING, "string", "Format the output to a Go template or json" },
-        { "type", 't', CMD_OPT_STRING, "string", "Specify inspect-object type (\"image\" or \"all\")", "all" },
+        { "type", 't', CMD_OPT_STRING, "string", "Specify inspect-object type (\"container\", \"image\" or \"all\")", "all" },
         { "size", 's', CMD_OPT_BOOL, NULL, "Display total file size" },
         { 0 },
 };
@@ -209,10 +260,16 @@ static int run_inspect(struct cmd_ctx *ctx, const struct cmd_args *a, den_error 
 {
         const char *type = cmd_str(a, "type");
 
-        if (!streq(type, "all") && !streq(type, "image"))
-                return den_error_set(err, 0, "invalid type \"%s\": must be \"image\" or \"all\"",
+        if (!streq(type, "all") && !streq(type, "image") && !streq(type, "container"))
+                return den_error_set(err, 0,
+                                     "invalid type \"%s\": must be \"container\", \"image\" "
+                                     "or \"all\"",
                                      type);
-        return run(ctx, a, err);
+        return run_kind(ctx, a,
+                        streq(type, "all")     ? FIND_IMAGE | FIND_CONTAINER
+                        : streq(type, "image") ? FIND_IMAGE
+                                               : FIND_CONTAINER,
+                        err);
 }
 
 const struct cmd cmd_image_inspect = {
@@ -223,6 +280,16 @@ const struct cmd cmd_image_inspect = {
         .min_args = 1,
         .max_args = -1,
         .run = run,
+};
+
+const struct cmd cmd_container_inspect = {
+        .name = "container inspect",
+        .usage = "[options] CONTAINER [CONTAINER...]",
+        .summary = "Display the configuration of a container",
+        .opts = opts,
+        .min_args = 1,
+        .max_args = -1,
+        .run = run_container,
 };
 
 const struct cmd cmd_inspect = {

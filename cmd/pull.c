@@ -1,5 +1,5 @@
 /* den pull: fetch images from a registry into the store. */
-#include "cmd.h"
+#include "ctr-run.h"
 
 /* Options shared by the commands that talk to a registry (pull, push, login). */
 int cmd_client_opts(const struct cmd_args *a, struct img_client_opts *o, char **ret_user,
@@ -72,7 +72,7 @@ static int parse_platform(const struct cmd_args *a, struct img_pull_opts *po, ch
         return 0;
 }
 
-static int pull_name(struct store *s, const char *name, const struct img_pull_opts *po,
+int cmd_pull_name(struct store *s, const char *name, const struct img_pull_opts *po,
                      char **ret_id, den_error **err)
 {
         struct img_ref **cands = NULL;
@@ -121,7 +121,7 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         for (size_t i = 0; i < a->n_pos; i++) {
                 _cleanup_free_ char *id = NULL;
 
-                if (pull_name(s, a->pos[i], &po, &id, err) < 0)
+                if (cmd_pull_name(s, a->pos[i], &po, &id, err) < 0)
                         return -1;
                 printf("%s\n", id);
         }

@@ -279,7 +279,7 @@ static ssize_t tar_next(struct extract *x, const void **ret)
                 got = input_next(x, ret);
                 if (got > 0 && count_tar_bytes(x, (size_t) got) < 0)
                         return -1;
-                if (got > 0 && x->opts->tar_observer)
+                if (got > 0 && x->opts && x->opts->tar_observer)
                         x->opts->tar_observer(x->opts->tar_observer_ud, *ret, (size_t) got);
                 return got;
         }
@@ -297,7 +297,7 @@ static ssize_t tar_next(struct extract *x, const void **ret)
         den_sha256_update(x->tar_sha, *ret, n);
         if (count_tar_bytes(x, n) < 0)
                 return -1;
-        if (n > 0 && x->opts->tar_observer)
+        if (n > 0 && x->opts && x->opts->tar_observer)
                 x->opts->tar_observer(x->opts->tar_observer_ud, *ret, n);
         return (ssize_t) n;
 }

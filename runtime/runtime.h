@@ -2,6 +2,7 @@
  * runtime/'s one public header. */
 #pragma once
 
+#include <jansson.h>
 #include "util/util.h"
 
 /* ---------------------------------------------------------------- id mappings (subid.c) */
@@ -118,3 +119,191 @@ int rt_seccomp_cache_key(const struct rt_seccomp *p, const struct rt_seccomp_tar
  * 1 ms, so den's run path should use this and hand the program to the init child. */
 int rt_seccomp_compile_cached(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
                               int cache_dfd, void **ret_bpf, size_t *ret_len, den_error **err);
+/* The profile resolved for t (includes/excludes decided, syscall names for t's architecture)
+ * as an OCI config.json "linux.seccomp" object, which rt_seccomp_parse reads back; NULL with
+ * err on failure. Needs <jansson.h>. */
+json_t *rt_seccomp_to_oci(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
+                          den_error **err);
+
+/* ================================================================ containers
+ *
+ * How a container runs (docs/architecture.md, "Run"): `den run` is in its user namespace
+ * (rt_userns_enter) and a private mount namespace where the rootfs is mounted. It forks the
+ * process that becomes the monitor (M). M calls rt_create (the init is M's child, held just
+ * before execve), sets up the network (net_setup), calls rt_start, reports to den over a
+ * pipe, and finally rt_monitor_exec()s the small den-monitor program, which inherits the
+ * init as its child together with the stdio fds. The spec (config.json) describes the rest:
+ * without a "user" namespace entry the container shares den's user namespace (podman's
+ * default rootless layout); with one, the init gets a nested user namespace with the spec's
+ * mappings (--userns=keep-id and friends), written directly since the caller is root in den's
+ * namespace. */
+
+/* ---------------------------------------------------------------- OCI runtime (spec.c, create.c, exec.c, oci.c) */
+
+/* A parsed, validated config.json (OCI runtime-spec 1.x), the fields den's runtime honours. */
+struct rt_spec;
+
+/* Strict where it matters (types, absolute destinations, known namespace types, capability
+ * names, rlimit names, mount options), tolerant of fields it does not use; bounded (4 MiB,
+ * 4096 mounts, 4096 env entries). Errors name the JSON path: "mounts[3].destination: ...". */
+int rt_spec_parse(const char *json, size_t len, struct rt_spec **ret, den_error **err);
+/* Reads <bundle>/config.json. */
+int rt_spec_load(const char *bundle, struct rt_spec **ret, den_error **err);
+void rt_spec_free(struct rt_spec *s);
+bool rt_spec_has_terminal(const struct rt_spec *s);
+
+struct rt_create_opts {
+        const char *bundle; /* absolute bundle directory: config.json; root.path relative to it */
+        const char *id;     /* container id (external runtimes need it) */
+        const struct rt_spec *spec; /* NULL: rt_spec_load(bundle) */
+        /* The init's stdin, stdout, stderr when the spec has no terminal (-1: /dev/null). They
+         * are dup'd into the init; the caller closes its copies after rt_create. */
+        int stdio[3];
+        /* With process.terminal the runtime creates the pty inside the container (a new devpts
+         * instance, /dev/console and fds 0-2 on the slave) and hands the master back in
+         * rt_container.pty_master. */
+        int seccomp_cache_dfd; /* directory for rt_seccomp_compile_cached; -1: no cache */
+        /* External OCI runtime: NULL for den's own; else "runc", "crun", "runsc" or a path. Its
+         * CLI is driven with create/start/state/kill/delete and --root under runroot. */
+        const char *oci_runtime;
+        const char *oci_root; /* --root for the external runtime (den's runroot/<name>) */
+};
+
+struct rt_container {
+        pid_t pid;      /* the init, a child of the caller (den's runtime) or, for external
+                         * runtimes, of the caller as subreaper (PR_SET_CHILD_SUBREAPER set) */
+        int pidfd;      /* -1 when pidfd_open is unavailable */
+        int pty_master; /* -1 without a terminal */
+        int sync_fd;    /* private to the runtime */
+        int status_fd;  /* private to the runtime */
+        char *oci_runtime, *oci_root, *id; /* external runtimes */
+};
+
+/* Clones the init into the spec's namespaces and performs the whole setup (mounts,
+ * pivot_root, /dev, masked and read-only paths, hostname, rlimits, user and groups, cwd, env,
+ * capabilities, no_new_privs, seccomp) up to, not including, execve, where it waits. The
+ * caller must be single threaded and root in its user namespace. A setup failure in the init
+ * comes back as err with the init's own message ("mount /proc to /work/rootfs/proc: ...");
+ * nothing is left running then. */
+int rt_create(const struct rt_create_opts *o, struct rt_container **ret, den_error **err);
+/* Lets the init execve the process. 0 once the exec succeeded; -1 with err when it failed,
+ * and *ret_exit_code set as podman does: 127 when the command was not found, 126 when it
+ * could not be invoked (permission, not executable, ...), else 125. The init has exited
+ * with that code when -1 is returned (not yet reaped). */
+int rt_start(struct rt_container *c, int *ret_exit_code, den_error **err);
+/* Closes the caller's fds (pty_master only when close_pty); never signals the process. */
+void rt_container_free(struct rt_container *c, bool close_pty);
+
+/* `exec`: a new process in a running container. The caller is den in the user's own (initial)
+ * user namespace, single threaded: rt_exec joins the container's user namespace first (the
+ * user owns it), then mount, pid, ipc, uts, net, cgroup of init_pid, forks the process (so it
+ * is in the pid namespace and the caller's child), applies the settings of process_json (an
+ * OCI "process" object: args, env, cwd, user, terminal, capabilities, noNewPrivileges) and the
+ * container's seccomp profile and masked paths from spec, closes every other fd, and holds it
+ * before execve like rt_create. The caller's own namespaces change: read everything needed
+ * from the host before calling. */
+int rt_exec(pid_t init_pid, const struct rt_spec *spec, const char *process_json, int stdio[3],
+            struct rt_container **ret, den_error **err);
+
+/* External runtimes: signal and delete (runc kill / runc delete --force). For den's own
+ * runtime the caller signals the pid (pidfd) directly. */
+int rt_oci_kill(const char *oci_runtime, const char *oci_root, const char *id, int sig,
+                den_error **err);
+int rt_oci_delete(const char *oci_runtime, const char *oci_root, const char *id,
+                  den_error **err);
+/* "runc version 1.1.5" style first line, for `den info` (NULL when the runtime is missing). */
+char *rt_oci_version(const char *oci_runtime);
+
+/* ---------------------------------------------------------------- monitor (monitor*.c, attach.c, logs.c, exit.c) */
+
+/* What den-monitor is told when M execs it. All fds are inherited; everything else is closed
+ * by rt_monitor_exec before the exec. */
+struct rt_monitor_opts {
+        const char *id;
+        pid_t pid;            /* the container's init: a child of the calling process */
+        int out_fd;           /* stdout pipe read end, or the pty master with a terminal */
+        int err_fd;           /* stderr pipe read end; -1 with a terminal */
+        int in_fd;            /* stdin pipe write end (-i) or the pty master; -1: no stdin */
+        const char *log_path; /* k8s-file log; NULL for --log-driver none */
+        const char *exit_path;   /* the exit record (rt_exit_read) */
+        const char *socket_path; /* the attach socket the monitor creates (SOCK_SEQPACKET) */
+        int attach_fd;        /* a connected attach client from the start (foreground run), -1 */
+        int ready_fd;         /* written "ok\n" and closed once the socket listens; -1 */
+        char *const *exit_command; /* argv run after the exit record is written (den's cleanup:
+                                    * unmount, network teardown, --rm); NULL: none */
+        const int *keep_fds;  /* more fds to keep open for the container's lifetime (the
+                               * network's lifetime fds), n_keep_fds of them */
+        size_t n_keep_fds;
+        bool is_stdin_once;   /* close the container's stdin when the first attach ends */
+};
+/* Execs den-monitor (found beside /proc/self/exe, or $DEN_MONITOR) in the calling process;
+ * returns only on failure. */
+int rt_monitor_exec(const struct rt_monitor_opts *o, den_error **err);
+
+/* The exit record the monitor writes atomically when the init exits. */
+struct rt_exit {
+        int exit_code;       /* the process's code, or 128 + signal */
+        int64_t finished_ns; /* unix time, ns */
+        bool is_oom_killed;
+};
+/* 0 and *ret filled; 1 when there is no record (yet); -1 with err when it is unreadable. */
+int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err);
+/* The start time (field 22 of /proc/<pid>/stat, clock ticks); 0 when the process is gone. A
+ * pid with a different start time is another process. */
+uint64_t rt_pid_start_time(pid_t pid);
+
+/* The client side of the attach socket: `run` in the foreground, `attach`, `start -a`. */
+struct rt_attach_opts {
+        int in_fd;   /* forwarded to the container's stdin; -1: none */
+        int out_fd;  /* the container's stdout (and the terminal's output) */
+        int err_fd;  /* the container's stderr */
+        bool is_tty; /* the container has a terminal: in_fd is put in raw mode and window
+                      * size changes (SIGWINCH) are sent */
+        const char *detach_keys; /* "ctrl-p,ctrl-q" (default); "" disables */
+        pid_t sig_proxy_pid;     /* >0: forward catchable signals den receives to this pid */
+};
+/* Connects to the monitor's socket; ENOENT-coded error when it is gone. */
+int rt_attach_connect(const char *socket_path, int *ret_fd, den_error **err);
+/* Pumps data until the container exits (returns 0, *ret_exit_code set from the monitor's exit
+ * message) or the user detaches with the detach keys (returns 1). Never blocks on one
+ * direction while the other has data. */
+int rt_attach_run(int sock, const struct rt_attach_opts *o, int *ret_exit_code, den_error **err);
+
+/* Logs: podman's k8s-file format, one line per chunk: "<RFC3339Nano> stdout|stderr F|P text". */
+struct rt_log_opts {
+        bool is_timestamps;  /* prefix each line with its time as podman does */
+        int64_t since_ns;    /* 0: from the start */
+        int64_t until_ns;    /* 0: to the end */
+        long tail;           /* < 0: all lines */
+        bool is_follow;      /* keep reading until is_done() says the container has exited and
+                              * the file is drained */
+        bool (*is_done)(void *userdata);
+        void *userdata;
+        const char *prefix;  /* printed before each line (several containers: "<id12> ") */
+        int out_fd, err_fd;  /* where stdout and stderr lines go */
+};
+int rt_log_print(const char *log_path, const struct rt_log_opts *o, den_error **err);
+
+/* The attach socket's messages (SOCK_SEQPACKET; the protocol is described in attach.c): one
+ * type byte, then the payload. */
+enum rt_attach_msg {
+        RT_ATTACH_STDOUT = 1,       /* monitor -> client: output bytes */
+        RT_ATTACH_STDERR = 2,       /* monitor -> client: output bytes */
+        RT_ATTACH_EXIT = 3,         /* monitor -> client: the exit code, decimal text */
+        RT_ATTACH_STDIN = 16,       /* client -> monitor: input bytes */
+        RT_ATTACH_STDIN_CLOSE = 17, /* client -> monitor: end of input */
+        RT_ATTACH_RESIZE = 18,      /* client -> monitor: rows, cols as two native uint16 */
+};
+
+/* One record of a k8s-file log, pointing into the parsed text. */
+struct rt_klog_line {
+        int64_t time_ns;  /* unix time, ns */
+        const char *time; /* the timestamp as written */
+        size_t time_len;
+        bool is_stderr;
+        bool is_partial; /* "P": the line continues in the next record of the file */
+        const char *msg;
+        size_t msg_len;
+};
+/* Parses one record (without its newline). -EINVAL for a malformed one. */
+int rt_klog_parse(const char *line, size_t len, struct rt_klog_line *ret);

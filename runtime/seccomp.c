@@ -1323,3 +1323,122 @@ int rt_seccomp_apply(const struct rt_seccomp *p, char *const *caps, den_error **
                 return -1;
         return rt_seccomp_load_bpf(bpf, len, p->flags, err);
 }
+
+/* ---------------------------------------------------------------- OCI export */
+
+static json_t *action_json(uint32_t action, json_t *rule)
+{
+        uint32_t base = action & 0xffff0000u; /* SECCOMP_RET_ACTION_FULL */
+        uint32_t data = action & 0xffffu;
+
+        for (size_t i = 0; i < ARRAY_SIZE(sc_actions); i++) {
+                if ((sc_actions[i].value == SC_VALUE_NONE ? sc_actions[i].action
+                                                          : sc_actions[i].action & ~0xffffu) !=
+                    (sc_actions[i].value == SC_VALUE_NONE ? action : base))
+                        continue;
+                if (sc_actions[i].value == SC_VALUE_ERRNO)
+                        json_object_set_new(rule, "errnoRet", json_integer(data));
+                return json_string(sc_actions[i].name);
+        }
+        return NULL;
+}
+
+static json_t *rule_json(const struct sc_rule *r, uint32_t arch)
+{
+        json_t *o = json_object(), *names = json_array(), *args = json_array(), *act;
+
+        for (size_t i = 0; i < r->n_nrs; i++) {
+                char *n = seccomp_syscall_resolve_num_arch(arch, r->nrs[i]);
+
+                if (n)
+                        json_array_append_new(names, json_string(n));
+                free(n);
+        }
+        for (size_t k = 0; k < r->n_args; k++) {
+                const char *op = "SCMP_CMP_EQ";
+
+                for (size_t i = 0; i < ARRAY_SIZE(sc_ops); i++)
+                        if (sc_ops[i].op == r->args[k].op)
+                                op = sc_ops[i].name;
+                json_array_append_new(args, json_pack("{s:I, s:I, s:I, s:s}", "index",
+                                                      (json_int_t) r->args[k].index, "value",
+                                                      (json_int_t) r->args[k].value, "valueTwo",
+                                                      (json_int_t) r->args[k].value_two, "op",
+                                                      op));
+        }
+        json_object_set_new(o, "names", names);
+        act = action_json(r->action, o);
+        json_object_set_new(o, "action", act ? act : json_string("SCMP_ACT_ERRNO"));
+        if (json_array_size(args))
+                json_object_set_new(o, "args", args);
+        else
+                json_decref(args);
+        return o;
+}
+
+static json_t *arches_json(const struct rt_seccomp *p, uint32_t native)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; i < p->n_arches; i++) {
+                const struct sc_arch *x = arch_by_token(p->arches[i]);
+
+                if (x)
+                        json_array_append_new(a, json_string(x->json));
+        }
+        for (size_t i = 0; i < p->n_archmap; i++) {
+                const struct sc_arch *x = arch_by_token(p->archmap[i].arch);
+
+                if (p->archmap[i].arch != native || !x)
+                        continue;
+                json_array_append_new(a, json_string(x->json));
+                for (size_t k = 0; k < p->archmap[i].n_subs; k++) {
+                        const struct sc_arch *s = arch_by_token(p->archmap[i].subs[k]);
+
+                        if (s)
+                                json_array_append_new(a, json_string(s->json));
+                }
+        }
+        return a;
+}
+
+/* The profile resolved for t (includes and excludes decided, names for t's architecture) as
+ * the OCI config.json "linux.seccomp" object, which rt_seccomp_parse reads back. */
+json_t *rt_seccomp_to_oci(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
+                          den_error **err)
+{
+        json_t *o, *rules, *act;
+        struct sc_facts f;
+
+        if (p->is_unconfined) {
+                den_error_set(err, EINVAL, "seccomp profile is unconfined: no filter");
+                return NULL;
+        }
+        if (facts_get(t, &f, err) < 0)
+                return NULL;
+        o = json_object();
+        act = action_json(p->default_action, o);
+        json_object_set_new(o, "defaultAction", act ? act : json_string("SCMP_ACT_ERRNO"));
+        if (json_object_get(o, "errnoRet"))
+                json_object_set(o, "defaultErrnoRet", json_object_get(o, "errnoRet"));
+        json_object_del(o, "errnoRet");
+        json_object_set_new(o, "architectures", arches_json(p, f.arch));
+        if (p->flags != SECCOMP_FILTER_FLAG_SPEC_ALLOW) {
+                json_t *fl = json_array();
+
+                for (size_t i = 0; i < ARRAY_SIZE(sc_flags); i++)
+                        if (p->flags & sc_flags[i].flag)
+                                json_array_append_new(fl, json_string(sc_flags[i].name));
+                json_object_set_new(o, "flags", fl);
+        }
+        rules = json_array();
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const struct sc_rule *r = &p->rules[i];
+
+                if (r->action == p->default_action || r->n_nrs == 0 || !rule_applies(r, &f))
+                        continue;
+                json_array_append_new(rules, rule_json(r, f.arch));
+        }
+        json_object_set_new(o, "syscalls", rules);
+        return o;
+}

@@ -1,0 +1,76 @@
+/* Container lifecycle on the command line: the record's state, starting through the monitor,
+ * attaching, stopping and removing. Private to cmd/. */
+#pragma once
+
+#include "ctr.h"
+
+/* A container as the commands see it: the record plus its state made truthful (an exit
+ * record or a dead process turns "running" into "exited"). */
+struct cmd_ctr {
+        struct store_container *rec;
+        json_t *config; /* rec->meta["config"] (borrowed) */
+        const char *status; /* "created", "running", "exited", "stopped" */
+        pid_t pid;          /* the init, while running */
+        int exit_code;
+        int64_t started_ns, finished_ns;
+        bool is_oom_killed;
+        char *dir;      /* <root>/containers/<id> (the bundle) */
+        char *userdata; /* <dir>/userdata */
+};
+
+void cmd_ctr_free(struct cmd_ctr *c);
+static inline void cmd_ctr_freep(struct cmd_ctr **c)
+{
+        cmd_ctr_free(*c);
+}
+/* Finds a container by name, id or id prefix and computes its state. */
+int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, den_error **err);
+/* Every container, newest first. */
+int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err);
+void cmd_ctrs_free(struct cmd_ctr **v, size_t n);
+/* Fills c's state from its record, exit file and process. */
+void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c);
+bool cmd_ctr_is_running(const struct cmd_ctr *c);
+/* Config accessors. */
+json_t *cmd_ctr_cfg(const struct cmd_ctr *c, const char *section, const char *key);
+const char *cmd_ctr_cfg_str(const struct cmd_ctr *c, const char *section, const char *key);
+bool cmd_ctr_cfg_bool(const struct cmd_ctr *c, const char *section, const char *key);
+/* The command line the container runs, joined for display. */
+char *cmd_ctr_command(const struct cmd_ctr *c);
+/* podman's STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
+char *cmd_ctr_status_text(const struct cmd_ctr *c, int64_t now_ns);
+/* The published ports as podman's PORTS column shows them ("0.0.0.0:8080->80/tcp"). */
+char *cmd_ctr_ports_text(const struct cmd_ctr *c);
+/* podman's `container inspect` object. */
+json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c);
+
+/* Starting (start.c). */
+struct cmd_start_opts {
+        bool is_attach;     /* stay attached: stdout/stderr (and stdin with is_stdin) */
+        bool is_stdin;      /* forward den's stdin */
+        bool is_sig_proxy;
+        const char *detach_keys;
+};
+/* Starts a created (or exited) container: mounts its root, writes its name files and
+ * config.json, forks the monitor process, which creates the container, sets up its network,
+ * starts it and becomes den-monitor. With is_attach, stays attached and returns the
+ * container's exit code in *ret_exit_code (after --rm's cleanup finished). Runs in den's
+ * user namespace; unshares a mount namespace of its own. */
+int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
+                  const struct cmd_start_opts *o, int *ret_exit_code, den_error **err);
+/* Sends sig to a running container's init (or through its external runtime). */
+int cmd_ctr_signal(struct cmd_ctr *c, int sig, den_error **err);
+/* Stops a running container: its stop signal, then SIGKILL after timeout seconds (< 0: the
+ * container's StopTimeout). Returns once it has exited. */
+int cmd_ctr_stop(struct store *s, struct cmd_ctr *c, int timeout, den_error **err);
+/* Waits until the container is no longer running (poll of its exit record and process);
+ * timeout_ms < 0: forever. 0 when exited, 1 on timeout. */
+int cmd_ctr_wait_exit(struct store *s, struct cmd_ctr *c, int timeout_ms);
+/* Removes a container (-f: stops it first with SIGKILL). In den's user namespace. */
+int cmd_ctr_remove(struct store *s, struct cmd_ctr *c, bool is_force, den_error **err);
+/* Resolves an image for run/create with a --pull policy, pulling when needed; *ret the image. */
+int cmd_ctr_image(struct cmd_ctx *ctx, struct store *s, const char *name, const char *policy,
+                  bool is_quiet, struct store_image **ret, den_error **err);
+/* cmd/pull.c: pulls one name (short names resolved), printing podman's progress to stderr. */
+int cmd_pull_name(struct store *s, const char *name, const struct img_pull_opts *po,
+                  char **ret_id, den_error **err);

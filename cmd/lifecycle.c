@@ -1,0 +1,485 @@
+/* Signals, stop, wait and removal of containers, and the commands built on them: stop, kill,
+ * rm, wait, container cleanup (run by the monitor when a container exits), prune. */
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
+#include "ctr-run.h"
+
+static int64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Enters den's user namespace for a command that first had to act from outside it (a
+ * container process of another id can be signalled only from the user's own namespace). */
+static int enter_userns(struct cmd_ctx *ctx, den_error **err)
+{
+        if (rt_userns_is_inside())
+                return 0;
+        store_free(steal_ptr(ctx->store));
+        if (!ctx->userns && rt_userns_plan(&ctx->userns, err) < 0)
+                return -1;
+        return rt_userns_enter(ctx->userns, err);
+}
+
+/* "SIGTERM", "TERM", "15" -> 15; -1 when unknown. */
+static int signal_number(const char *name)
+{
+        _cleanup_free_ char *n = cmd_ctr_signal_normalize(name);
+
+        if (!n)
+                return -1;
+        if (strncmp(n, "SIGRTMIN+", 9) == 0)
+                return SIGRTMIN + atoi(n + 9);
+        for (int i = 1; i < SIGRTMIN; i++) {
+                const char *a = sigabbrev_np(i);
+
+                if (a && streq(a, n + 3))
+                        return i;
+        }
+        return -1;
+}
+
+int cmd_ctr_signal(struct cmd_ctr *c, int sig, den_error **err)
+{
+        const char *runtime = cmd_ctr_cfg_str(c, "Den", "runtime");
+
+        if (!cmd_ctr_is_running(c))
+                return den_error_set(err, 0, "can only kill running containers. %s is in state %s: "
+                                             "container state improper",
+                                     c->rec->id, c->status);
+        if (runtime && *runtime) {
+                /* the external runtime's own state lives under its --root */
+                den_error *e = NULL;
+
+                if (kill(c->pid, sig) == 0)
+                        return 0;
+                den_error_free(e);
+        }
+        if (kill(c->pid, sig) < 0 && errno != ESRCH)
+                return den_error_set(err, errno, "send signal %d to container %s", sig,
+                                     c->rec->id);
+        return 0;
+}
+
+int cmd_ctr_wait_exit(struct store *s, struct cmd_ctr *c, int timeout_ms)
+{
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        int waited = 0;
+
+        for (;;) {
+                struct store_container *rec = NULL;
+
+                if (store_container_find(s, c->rec->id, &rec, NULL) == 0) {
+                        store_container_free(c->rec);
+                        c->rec = rec;
+                }
+                cmd_ctr_refresh(s, c);
+                if (!cmd_ctr_is_running(c))
+                        return 0;
+                if (timeout_ms >= 0 && waited >= timeout_ms)
+                        return 1;
+                nanosleep(&ts, NULL);
+                waited += 20;
+        }
+}
+
+int cmd_ctr_stop(struct store *s, struct cmd_ctr *c, int timeout, den_error **err)
+{
+        const char *sig_name = cmd_ctr_cfg_str(c, "Config", "StopSignal");
+        int sig = sig_name ? signal_number(sig_name) : SIGTERM;
+
+        if (!cmd_ctr_is_running(c))
+                return 0;
+        if (timeout < 0) {
+                json_t *t = cmd_ctr_cfg(c, "Config", "StopTimeout");
+
+                timeout = json_is_integer(t) ? (int) json_integer_value(t) : 10;
+        }
+        if (sig <= 0)
+                sig = SIGTERM;
+        if (timeout > 0) {
+                if (cmd_ctr_signal(c, sig, err) < 0)
+                        return -1;
+                if (cmd_ctr_wait_exit(s, c, timeout * 1000) == 0)
+                        return 0;
+                fprintf(stderr,
+                        "WARN[%04d] StopSignal %s failed to stop container %s in %d seconds, "
+                        "resorting to SIGKILL\n",
+                        timeout, sig_name ? sig_name : "SIGTERM", c->rec->name, timeout);
+        }
+        if (cmd_ctr_is_running(c) && cmd_ctr_signal(c, SIGKILL, err) < 0)
+                return -1;
+        (void) cmd_ctr_wait_exit(s, c, -1);
+        return 0;
+}
+
+int cmd_ctr_remove(struct store *s, struct cmd_ctr *c, bool is_force, den_error **err)
+{
+        if (cmd_ctr_is_running(c)) {
+                if (!is_force)
+                        return den_error_set(err, 0,
+                                             "cannot remove container %s as it is running - "
+                                             "running or paused containers cannot be removed "
+                                             "without force: container state improper",
+                                             c->rec->id);
+                if (cmd_ctr_signal(c, SIGKILL, err) < 0)
+                        return -1;
+                (void) cmd_ctr_wait_exit(s, c, -1);
+        }
+        return store_container_remove(s, c->rec->id, err);
+}
+
+/* ---------------------------------------------------------------- selection helpers */
+
+/* Containers named on the command line, or all of them with --all (-a), or the newest with
+ * --latest (-l). */
+static int select_ctrs(struct store *s, const struct cmd_args *a, struct cmd_ctr ***ret,
+                       size_t *ret_n, den_error **err)
+{
+        bool is_all = cmd_has_opt(a, "all") && cmd_flag(a, "all");
+        bool is_latest = cmd_has_opt(a, "latest") && cmd_flag(a, "latest");
+
+        if ((is_all || is_latest) && a->n_pos)
+                return den_error_set(err, 0,
+                                     "--all, --latest and containers cannot be used together");
+        if (!is_all && !is_latest && !a->n_pos)
+                return den_error_set(err, 0, "you must provide at least one container name or ID");
+        if (is_all || is_latest) {
+                if (cmd_ctr_load_all(s, ret, ret_n, err) < 0)
+                        return -1;
+                if (is_latest && *ret_n > 1) {
+                        for (size_t i = 1; i < *ret_n; i++)
+                                cmd_ctr_free((*ret)[i]);
+                        *ret_n = 1;
+                }
+                return 0;
+        }
+        *ret = xcalloc(a->n_pos + 1, sizeof(**ret));
+        *ret_n = 0;
+        for (size_t i = 0; i < a->n_pos; i++) {
+                if (cmd_ctr_load(s, a->pos[i], &(*ret)[*ret_n], err) < 0) {
+                        cmd_ctrs_free(*ret, *ret_n);
+                        *ret = NULL;
+                        return -1;
+                }
+                (*ret_n)++;
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------- stop / kill */
+
+static int run_stop(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        struct cmd_ctr **v = NULL;
+        struct store *s;
+        size_t n = 0;
+        int timeout = -1, r = 0;
+
+        if (cmd_is_set(a, "time") && den_parse_int(cmd_str(a, "time"), 0, INT32_MAX, &timeout) < 0)
+                return den_error_set(err, 0, "invalid argument \"%s\" for \"-t, --time\"",
+                                     cmd_str(a, "time"));
+        if (cmd_ctx_store(ctx, false, &s, err) < 0 || select_ctrs(s, a, &v, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                r = cmd_ctr_stop(s, v[i], timeout, err);
+                if (r == 0)
+                        printf("%s\n", a->n_pos ? a->pos[i] : v[i]->rec->id);
+        }
+        cmd_ctrs_free(v, n);
+        return r;
+}
+
+static const struct cmd_opt stop_opts[] = {
+        { "all", 'a', CMD_OPT_BOOL, NULL, "Stop all running containers" },
+        { "latest", 'l', CMD_OPT_BOOL, NULL, "Act on the latest container den is aware of" },
+        { "time", 't', CMD_OPT_STRING, "int", "Seconds to wait for stop before killing the container" },
+        { 0 },
+};
+
+const struct cmd cmd_stop = {
+        .name = "stop",
+        .aliases = { "container stop" },
+        .usage = "[options] CONTAINER [CONTAINER...]",
+        .summary = "Stop one or more containers",
+        .opts = stop_opts,
+        .max_args = -1,
+        .run = run_stop,
+};
+
+static int run_kill(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        const char *name = cmd_str(a, "signal");
+        int sig = name ? signal_number(name) : SIGKILL;
+        struct cmd_ctr **v = NULL;
+        struct store *s;
+        size_t n = 0;
+        int r = 0;
+
+        if (sig <= 0)
+                return den_error_set(err, 0, "invalid signal: %s", name);
+        if (cmd_ctx_store(ctx, false, &s, err) < 0 || select_ctrs(s, a, &v, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                r = cmd_ctr_signal(v[i], sig, err);
+                if (r == 0)
+                        printf("%s\n", a->n_pos ? a->pos[i] : v[i]->rec->id);
+        }
+        cmd_ctrs_free(v, n);
+        return r;
+}
+
+static const struct cmd_opt kill_opts[] = {
+        { "all", 'a', CMD_OPT_BOOL, NULL, "Signal all running containers" },
+        { "latest", 'l', CMD_OPT_BOOL, NULL, "Act on the latest container den is aware of" },
+        { "signal", 's', CMD_OPT_STRING, "string", "Signal to send to the container", "KILL" },
+        { 0 },
+};
+
+const struct cmd cmd_kill = {
+        .name = "kill",
+        .aliases = { "container kill" },
+        .usage = "[options] CONTAINER [CONTAINER...]",
+        .summary = "Kill one or more running containers with a specific signal",
+        .opts = kill_opts,
+        .max_args = -1,
+        .run = run_kill,
+};
+
+/* ---------------------------------------------------------------- rm */
+
+static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        bool is_force = cmd_flag(a, "force"), is_ignore = cmd_flag(a, "ignore");
+        struct cmd_ctr **v = NULL;
+        struct store *s;
+        size_t n = 0;
+        int r = 0;
+
+        if (cmd_ctx_store(ctx, false, &s, err) < 0)
+                return -1;
+        if (cmd_flag(a, "all")) {
+                if (select_ctrs(s, a, &v, &n, err) < 0)
+                        return -1;
+        } else {
+                if (!a->n_pos)
+                        return den_error_set(err, 0,
+                                             "you must provide at least one container name or ID");
+                v = xcalloc(a->n_pos + 1, sizeof(*v));
+                for (size_t i = 0; i < a->n_pos; i++) {
+                        den_error *e = NULL;
+
+                        if (cmd_ctr_load(s, a->pos[i], &v[n], &e) == 0) {
+                                n++;
+                                continue;
+                        }
+                        if (e->errnum == ENOENT && (is_ignore || is_force)) {
+                                den_error_free(e);
+                                continue;
+                        }
+                        *err = e;
+                        cmd_ctrs_free(v, n);
+                        return -1;
+                }
+        }
+        /* running ones are killed from the user's own namespace (processes of any container
+         * id can be signalled from there), then den's namespace removes the files */
+        for (size_t i = 0; i < n; i++)
+                if (cmd_ctr_is_running(v[i])) {
+                        if (!is_force) {
+                                r = den_error_set(err, 0,
+                                                  "cannot remove container %s as it is running - "
+                                                  "running or paused containers cannot be "
+                                                  "removed without force: container state "
+                                                  "improper",
+                                                  v[i]->rec->id);
+                                goto out;
+                        }
+                        if ((r = cmd_ctr_signal(v[i], SIGKILL, err)) < 0)
+                                goto out;
+                        (void) cmd_ctr_wait_exit(s, v[i], -1);
+                }
+        if (n && (r = enter_userns(ctx, err)) == 0 && (r = cmd_ctx_store(ctx, true, &s, err)) == 0)
+                for (size_t i = 0; i < n && r == 0; i++) {
+                        r = store_container_remove(s, v[i]->rec->id, err);
+                        if (r == 0)
+                                printf("%s\n", a->n_pos ? v[i]->rec->name : v[i]->rec->id);
+                }
+out:
+        cmd_ctrs_free(v, n);
+        return r;
+}
+
+static const struct cmd_opt rm_opts[] = {
+        { "all", 'a', CMD_OPT_BOOL, NULL, "Remove all containers" },
+        { "force", 'f', CMD_OPT_BOOL, NULL, "Force removal of a running or unusable container" },
+        { "ignore", 'i', CMD_OPT_BOOL, NULL, "Ignore errors when a specified container is missing" },
+        { "volumes", 'v', CMD_OPT_BOOL, NULL, "Remove anonymous volumes associated with the container" },
+        { "time", 't', CMD_OPT_STRING, "int", "Seconds to wait for stop before killing the container" },
+        { 0 },
+};
+
+const struct cmd cmd_rm = {
+        .name = "rm",
+        .aliases = { "container rm" },
+        .usage = "[options] CONTAINER [CONTAINER...]",
+        .summary = "Remove one or more containers",
+        .opts = rm_opts,
+        .max_args = -1,
+        .run = run_rm,
+};
+
+/* ---------------------------------------------------------------- wait */
+
+static int run_wait(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        char **conds = cmd_strv(a, "condition");
+        struct store *s;
+
+        for (size_t i = 0; conds && conds[i]; i++)
+                if (!streq(conds[i], "stopped") && !streq(conds[i], "exited") &&
+                    !streq(conds[i], "running"))
+                        return den_error_set(err, 0, "invalid condition \"%s\"", conds[i]);
+        if (cmd_ctx_store(ctx, false, &s, err) < 0)
+                return -1;
+        for (size_t i = 0; i < a->n_pos; i++) {
+                _cleanup_(cmd_ctr_freep) struct cmd_ctr *c = NULL;
+                bool want_running = conds && conds[0] && streq(conds[0], "running");
+
+                if (cmd_ctr_load(s, a->pos[i], &c, err) < 0)
+                        return -1;
+                if (want_running) {
+                        while (!cmd_ctr_is_running(c)) {
+                                struct timespec ts = { 0, 20 * 1000 * 1000 };
+                                struct store_container *rec = NULL;
+
+                                nanosleep(&ts, NULL);
+                                if (store_container_find(s, c->rec->id, &rec, err) < 0)
+                                        return -1;
+                                store_container_free(c->rec);
+                                c->rec = rec;
+                                cmd_ctr_refresh(s, c);
+                        }
+                        printf("-1\n");
+                        continue;
+                }
+                (void) cmd_ctr_wait_exit(s, c, -1);
+                printf("%d\n", c->exit_code);
+        }
+        return 0;
+}
+
+static const struct cmd_opt wait_opts[] = {
+        { "condition", 0, CMD_OPT_STRINGS, "strings", "Condition to wait on (stopped, exited, running)" },
+        { "interval", 'i', CMD_OPT_STRING, "string", "Time interval to wait before polling for completion", "250ms" },
+        { 0 },
+};
+
+const struct cmd cmd_wait = {
+        .name = "wait",
+        .aliases = { "container wait" },
+        .usage = "[options] CONTAINER [CONTAINER...]",
+        .summary = "Block on one or more containers",
+        .opts = wait_opts,
+        .min_args = 1,
+        .max_args = -1,
+        .run = run_wait,
+};
+
+/* ---------------------------------------------------------------- container cleanup */
+
+/* Run by den-monitor after the container exited: records the exit, removes --rm containers. */
+static int run_cleanup(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        _cleanup_(cmd_ctr_freep) struct cmd_ctr *c = NULL;
+        _cleanup_free_ char *exit_path = NULL;
+        struct rt_exit ex = { .exit_code = -1, .finished_ns = now_ns() };
+        struct store *s;
+        json_t *patch;
+        int r;
+
+        if (cmd_ctx_store(ctx, true, &s, err) < 0 || cmd_ctr_load(s, a->pos[0], &c, err) < 0)
+                return -1;
+        exit_path = den_path_join(c->userdata, "exit");
+        (void) rt_exit_read(exit_path, &ex, NULL);
+        if (cmd_ctr_cfg_bool(c, "HostConfig", "AutoRemove"))
+                return store_container_remove(s, c->rec->id, err);
+        patch = json_pack("{s:{s:s, s:i, s:I, s:b}}", "state", "Status", "exited", "ExitCode",
+                          ex.exit_code, "FinishedAt", (json_int_t) ex.finished_ns, "OOMKilled",
+                          ex.is_oom_killed);
+        /* keep the start time and pid as recorded */
+        {
+                json_t *st = json_object_get(c->rec->meta, "state");
+                json_t *np = json_object_get(patch, "state");
+                const char *k;
+                json_t *v;
+
+                json_object_foreach(st, k, v)
+                        if (!json_object_get(np, k))
+                                json_object_set(np, k, v);
+        }
+        r = store_container_update(s, c->rec->id, patch, NULL, err);
+        json_decref(patch);
+        return r;
+}
+
+static const struct cmd_opt no_opts[] = { { 0 } };
+
+const struct cmd cmd_container_cleanup = {
+        .name = "container cleanup",
+        .usage = "CONTAINER",
+        .summary = "Clean up network and mountpoints of a container",
+        .opts = no_opts,
+        .min_args = 1,
+        .max_args = 1,
+        .flags = CMD_F_USERNS | CMD_F_STORE_WRITE | CMD_F_HIDDEN,
+        .run = run_cleanup,
+};
+
+/* ---------------------------------------------------------------- prune */
+
+static int run_prune(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        struct cmd_ctr **v = NULL;
+        struct store *s;
+        size_t n = 0;
+        int r = 0;
+
+        if (!cmd_flag(a, "force")) {
+                char line[16] = "";
+
+                fprintf(stderr, "WARNING! This will remove all non running containers.\n"
+                                "Are you sure you want to continue? [y/N] ");
+                if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+                        return 0;
+        }
+        if (cmd_ctx_store(ctx, true, &s, err) < 0 || cmd_ctr_load_all(s, &v, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && r == 0; i++)
+                if (!cmd_ctr_is_running(v[i])) {
+                        r = store_container_remove(s, v[i]->rec->id, err);
+                        if (r == 0)
+                                printf("%s\n", v[i]->rec->id);
+                }
+        cmd_ctrs_free(v, n);
+        return r;
+}
+
+static const struct cmd_opt prune_opts[] = {
+        { "force", 'f', CMD_OPT_BOOL, NULL, "Do not prompt for confirmation" },
+        { 0 },
+};
+
+const struct cmd cmd_container_prune = {
+        .name = "container prune",
+        .usage = "[options]",
+        .summary = "Remove all non running containers",
+        .opts = prune_opts,
+        .max_args = 0,
+        .flags = CMD_F_USERNS | CMD_F_STORE_WRITE,
+        .run = run_prune,
+};

@@ -1,0 +1,403 @@
+/* Starting a container: den (in its user namespace) mounts the root in a mount namespace of
+ * its own, writes the name files and config.json, and forks the process that becomes the
+ * monitor. That process creates the container (rt_create), sets up its network (net_setup),
+ * starts it (rt_start), records it as running, reports to den over a pipe and execs
+ * den-monitor, which holds the container's stdio from then on. */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "ctr-run.h"
+
+static int64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* Writes the monitor process's verdict: "OK\n", or "ERR <exit code>\n<message>". */
+static void report(int fd, int code, den_error *e)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (!e)
+                msg = xstrdup("OK\n");
+        else {
+                _cleanup_free_ char *t = den_error_text(e);
+
+                msg = xasprintf("ERR %d\n%s", code ? code : 125, t);
+        }
+        (void) !write(fd, msg, strlen(msg));
+}
+
+struct start_fds {
+        int out[2], err[2], in[2]; /* the container's stdio pipes */
+        int attach[2];             /* den <-> monitor, for a foreground start */
+        int report[2];
+};
+
+/* The monitor process: never returns. */
+static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct start_fds *f,
+                                      struct net_config *nc, const char *den_exe,
+                                      const char *root, const char *runroot)
+{
+        _cleanup_free_ char *rundir = NULL;
+        _cleanup_free_ char *exit_path = den_path_join(c->userdata, "exit");
+        _cleanup_free_ char *log_path = den_path_join(c->userdata, "ctr.log");
+        const char *runtime = cmd_ctr_cfg_str(c, "Den", "runtime");
+        const char *log_driver = json_string_value(
+                json_object_get(cmd_ctr_cfg(c, "HostConfig", "LogConfig"), "Type"));
+        struct rt_container *ctr = NULL;
+        struct net_handle *nh = NULL;
+        den_error *e = NULL;
+        int code = 0, rundir_fd = -1, cache_fd = -1;
+        int keep[16];
+        size_t n_keep = 0;
+        _cleanup_free_ char *oci_root = NULL;
+        _cleanup_free_ char *sock = NULL;
+        json_t *patch;
+
+        (void) setsid();
+        close_fd(&f->report[0]);
+        close_fd(&f->attach[0]);
+        if (store_container_rundir(s, c->rec->id, &rundir, &e) < 0)
+                goto fail;
+        rundir_fd = open(rundir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rundir_fd < 0) {
+                den_error_set(&e, errno, "open %s", rundir);
+                goto fail;
+        }
+        {
+                _cleanup_free_ char *cache = den_path_join(store_root(s), "cache/seccomp");
+
+                (void) den_mkdir_p_at(AT_FDCWD, cache, 0700);
+                cache_fd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (runtime && *runtime)
+                oci_root = den_path_join(runroot, runtime[0] == '/' ? "oci" : runtime);
+        if (rt_create(&(struct rt_create_opts){
+                              .bundle = c->dir,
+                              .id = c->rec->id,
+                              .stdio = { f->in[0], f->out[1], f->err[1] },
+                              .seccomp_cache_dfd = cache_fd,
+                              .oci_runtime = runtime && *runtime ? runtime : NULL,
+                              .oci_root = oci_root,
+                      },
+                      &ctr, &e) < 0)
+                goto fail;
+        close_fd(&f->in[0]);
+        close_fd(&f->out[1]);
+        close_fd(&f->err[1]);
+        if (nc && net_setup(nc, ctr->pid, &nh, &e) < 0)
+                goto fail_kill;
+        if (rt_start(ctr, &code, &e) < 0) {
+                (void) waitpid(ctr->pid, NULL, 0);
+                goto fail;
+        }
+        patch = json_pack("{s:{s:s, s:I, s:I, s:I, s:I, s:I, s:b}}", "state", "Status",
+                          "running", "Pid", (json_int_t) ctr->pid, "PidStart",
+                          (json_int_t) rt_pid_start_time(ctr->pid), "StartedAt",
+                          (json_int_t) now_ns(), "FinishedAt", (json_int_t) 0, "MonitorPid",
+                          (json_int_t) getpid(), "OOMKilled", 0);
+        if (nc)
+                json_object_set_new(json_object_get(patch, "state"), "Network",
+                                    net_config_to_json(nc));
+        if (store_container_update(s, c->rec->id, patch, NULL, &e) < 0) {
+                json_decref(patch);
+                goto fail_kill;
+        }
+        json_decref(patch);
+        report(f->report[1], 0, NULL);
+        if (nh) {
+                size_t n = 0;
+                const int *fds = net_handle_fds(nh, &n);
+
+                for (size_t i = 0; i < n && n_keep < ARRAY_SIZE(keep) - 1; i++)
+                        keep[n_keep++] = fds[i];
+        }
+        keep[n_keep++] = rundir_fd;
+        sock = xasprintf("/proc/self/fd/%d/attach", rundir_fd);
+        {
+                char *exit_cmd[] = { (char *) den_exe, "--root", (char *) root, "--runroot",
+                                     (char *) runroot, "container", "cleanup", c->rec->id, NULL };
+                bool is_tty = ctr->pty_master >= 0;
+
+                rt_monitor_exec(&(struct rt_monitor_opts){
+                                        .id = c->rec->id,
+                                        .pid = ctr->pid,
+                                        .out_fd = is_tty ? ctr->pty_master : f->out[0],
+                                        .err_fd = is_tty ? -1 : f->err[0],
+                                        .in_fd = is_tty ? ctr->pty_master : f->in[1],
+                                        .log_path = log_driver && streq(log_driver, "none")
+                                                            ? NULL
+                                                            : log_path,
+                                        .exit_path = exit_path,
+                                        .socket_path = sock,
+                                        .attach_fd = f->attach[1],
+                                        .ready_fd = f->report[1],
+                                        .exit_command = exit_cmd,
+                                        .keep_fds = keep,
+                                        .n_keep_fds = n_keep,
+                                        .is_stdin_once =
+                                                cmd_ctr_cfg_bool(c, "Config", "StdinOnce"),
+                                },
+                                &e);
+        }
+        /* den-monitor could not run: nothing may keep running without it */
+        (void) kill(ctr->pid, SIGKILL);
+        (void) waitpid(ctr->pid, NULL, 0);
+        _exit(1);
+fail_kill:
+        (void) kill(ctr->pid, SIGKILL);
+        (void) waitpid(ctr->pid, NULL, 0);
+fail:
+        if (nh)
+                net_teardown(nh);
+        report(f->report[1], code, e);
+        _exit(0);
+}
+
+/* Reads the monitor process's report to its end (EOF comes once den-monitor listens). */
+static int read_report(int fd, int *ret_code, den_error **err)
+{
+        char buf[4096];
+        size_t n = 0;
+        ssize_t r;
+
+        while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) != 0) {
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return den_error_set(err, errno, "read the monitor's report");
+                n += (size_t) r;
+        }
+        buf[n] = 0;
+        if (strncmp(buf, "OK\n", 3) == 0)
+                return 0;
+        if (strncmp(buf, "ERR ", 4) == 0) {
+                char *nl = strchr(buf, '\n');
+
+                *ret_code = atoi(buf + 4);
+                den_error_set(err, 0, "%s", nl ? nl + 1 : "starting the container failed");
+                if (*ret_code == 126 || *ret_code == 127)
+                        (*err)->exit_status = *ret_code;
+                return -1;
+        }
+        return den_error_set(err, 0, "the container's monitor ended without a report");
+}
+
+static int pipe2_or(int fds[2], den_error **err)
+{
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return den_error_set(err, errno, "pipe");
+        return 0;
+}
+
+static int prepare_mounts(struct store *s, struct cmd_ctr *c, char **ret_rootfs, den_error **err)
+{
+        static bool has_ns;
+
+        if (!has_ns) {
+                if (unshare(CLONE_NEWNS) < 0)
+                        return den_error_set(err, errno, "unshare the mount namespace");
+                if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                        return den_error_set(err, errno, "make / private");
+                has_ns = true;
+        }
+        return store_container_mount(s, c->rec, ret_rootfs, err);
+}
+
+static pid_t other_init(struct store *s, const char *name, den_error **err)
+{
+        _cleanup_(cmd_ctr_freep) struct cmd_ctr *o = NULL;
+
+        if (cmd_ctr_load(s, name, &o, err) < 0)
+                return -1;
+        if (!cmd_ctr_is_running(o))
+                return den_error_set(err, 0, "container %s is not running", name);
+        return o->pid;
+}
+
+int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
+                  const struct cmd_start_opts *o, int *ret_exit_code, den_error **err)
+{
+        struct start_fds f = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+        _cleanup_free_ char *rootfs = NULL;
+        _cleanup_free_ char *den_exe = NULL;
+        _cleanup_free_ char *hostname = NULL;
+        json_auto_t *spec = NULL;
+        struct net_config nc = { 0 };
+        bool has_net = false, is_tty = cmd_ctr_cfg_bool(c, "Config", "Tty");
+        bool is_open_stdin = cmd_ctr_cfg_bool(c, "Config", "OpenStdin");
+        int udfd = -1, code = 0, r = -1;
+        pid_t m;
+
+        if (cmd_ctr_is_running(c))
+                return 0;
+        {
+                char buf[PATH_MAX];
+                ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+                if (n < 0)
+                        return den_error_set(err, errno, "readlink /proc/self/exe");
+                den_exe = xstrndup(buf, (size_t) n);
+        }
+        if (prepare_mounts(s, c, &rootfs, err) < 0)
+                return den_error_wrap(err, "mount the root of %s", c->rec->name);
+        /* the name files and config.json, written afresh at every start */
+        if (net_config_from_json(json_object_get(c->config, "Network"), &nc, err) < 0)
+                return -1;
+        udfd = open(c->userdata, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (udfd < 0) {
+                den_error_set(err, errno, "open %s", c->userdata);
+                goto out;
+        }
+        (void) unlinkat(udfd, "exit", 0);
+        {
+                const char *h = cmd_ctr_cfg_str(c, "Config", "Hostname");
+
+                hostname = h && *h ? xstrdup(h) : xstrndup(c->rec->id, 12);
+        }
+        if (net_files_write(udfd, &nc,
+                            &(struct net_files_opts){
+                                    .hostname = hostname,
+                                    .ctr_name = c->rec->name,
+                                    .rootfs = rootfs,
+                            },
+                            err) < 0)
+                goto out;
+        {
+                struct cmd_spec_env env = {
+                        .id = c->rec->id,
+                        .name = c->rec->name,
+                        .rootfs = rootfs,
+                        .userdata = c->userdata,
+                        .userns = ctx->userns,
+                        .host_uid = ctx->userns ? ctx->userns->uidmap[0].host_id : getuid(),
+                        .host_gid = ctx->userns ? ctx->userns->gidmap[0].host_id : getgid(),
+                };
+                _cleanup_free_ char *text = NULL;
+                int bdfd;
+
+                if (nc.mode == NET_CONTAINER &&
+                    (env.netns_pid = other_init(s, nc.target, err)) < 0)
+                        goto out;
+                if (cmd_spec_build(c->config, &env, &spec, err) < 0)
+                        goto out;
+                text = json_dumps(spec, JSON_COMPACT);
+                bdfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (bdfd < 0) {
+                        den_error_set(err, errno, "open %s", c->dir);
+                        goto out;
+                }
+                r = den_write_file_atomic_at(bdfd, "config.json", text, strlen(text), 0600);
+                close(bdfd);
+                if (r < 0) {
+                        den_error_set(err, -r, "write %s/config.json", c->dir);
+                        goto out;
+                }
+                r = -1;
+        }
+        has_net = nc.mode == NET_SLIRP4NETNS || nc.mode == NET_PASTA;
+        if (!is_tty && (pipe2_or(f.out, err) < 0 || pipe2_or(f.err, err) < 0))
+                goto out;
+        if (!is_tty && is_open_stdin && pipe2_or(f.in, err) < 0)
+                goto out;
+        if (pipe2_or(f.report, err) < 0)
+                goto out;
+        if (o->is_attach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f.attach) < 0) {
+                den_error_set(err, errno, "socketpair");
+                goto out;
+        }
+        fflush(NULL);
+        m = fork();
+        if (m < 0) {
+                den_error_set(err, errno, "fork");
+                goto out;
+        }
+        if (m == 0)
+                monitor_process(s, c, &f, has_net ? &nc : NULL, den_exe, ctx->root,
+                                ctx->runroot);
+        close_fd(&f.report[1]);
+        close_fd(&f.attach[1]);
+        for (int i = 0; i < 2; i++) {
+                close_fd(&f.out[i]);
+                close_fd(&f.err[i]);
+                close_fd(&f.in[i]);
+        }
+        r = read_report(f.report[0], &code, err);
+        close_fd(&f.report[0]);
+        if (r < 0) {
+                json_t *patch = json_pack("{s:{s:s, s:I, s:I}}", "state", "Status", "exited",
+                                          "ExitCode", (json_int_t) code, "FinishedAt",
+                                          (json_int_t) now_ns());
+
+                (void) waitpid(m, NULL, 0);
+                (void) store_container_update(s, c->rec->id, patch, NULL, NULL);
+                json_decref(patch);
+                if (ret_exit_code)
+                        *ret_exit_code = code;
+                goto out;
+        }
+        cmd_ctr_refresh(s, c);
+        {
+                struct store_container *rec = NULL;
+
+                if (store_container_find(s, c->rec->id, &rec, NULL) == 0) {
+                        store_container_free(c->rec);
+                        c->rec = rec;
+                        cmd_ctr_refresh(s, c);
+                }
+        }
+        if (o->is_attach) {
+                int ec = 0;
+
+                r = rt_attach_run(f.attach[0],
+                                  &(struct rt_attach_opts){
+                                          .in_fd = o->is_stdin ? STDIN_FILENO : -1,
+                                          .out_fd = STDOUT_FILENO,
+                                          .err_fd = STDERR_FILENO,
+                                          .is_tty = is_tty,
+                                          .detach_keys = o->detach_keys,
+                                          .sig_proxy_pid = o->is_sig_proxy ? c->pid : 0,
+                                  },
+                                  &ec, err);
+                close_fd(&f.attach[0]);
+                if (r == 0) {
+                        /* the monitor ends after its cleanup (--rm): wait for it */
+                        (void) waitpid(m, NULL, 0);
+                        if (ret_exit_code)
+                                *ret_exit_code = ec;
+                } else if (r == 1) {
+                        r = 0; /* detached */
+                        if (ret_exit_code)
+                                *ret_exit_code = 0;
+                }
+        } else {
+                r = 0;
+        }
+out:
+        if (udfd >= 0)
+                close(udfd);
+        for (int i = 0; i < 2; i++) {
+                close_fd(&f.out[i]);
+                close_fd(&f.err[i]);
+                close_fd(&f.in[i]);
+                close_fd(&f.attach[i]);
+                close_fd(&f.report[i]);
+        }
+        net_config_clear(&nc);
+        return r;
+}
