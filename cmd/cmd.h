@@ -28,6 +28,7 @@ struct cmd_opt {
 #define CMD_F_STOP_AT_ARG (1u << 1)   /* options end at the first positional (run, exec) */
 #define CMD_F_STORE_WRITE (1u << 2)   /* opens the store for writing */
 #define CMD_F_HIDDEN (1u << 3)
+#define CMD_F_MOUNTNS (1u << 4)       /* a private mount namespace too (mounts the rootfs) */
 
 struct cmd_value {
         bool is_set;

@@ -246,7 +246,7 @@ const struct cmd cmd_run = {
         .opts = run_opts,
         .min_args = 1,
         .max_args = -1,
-        .flags = CMD_F_USERNS | CMD_F_STORE_WRITE | CMD_F_STOP_AT_ARG,
+        .flags = CMD_F_USERNS | CMD_F_MOUNTNS | CMD_F_STORE_WRITE | CMD_F_STOP_AT_ARG,
         .run = run_run,
 };
 
@@ -297,7 +297,7 @@ const struct cmd cmd_start = {
         .opts = start_opts,
         .min_args = 1,
         .max_args = -1,
-        .flags = CMD_F_USERNS | CMD_F_STORE_WRITE,
+        .flags = CMD_F_USERNS | CMD_F_MOUNTNS | CMD_F_STORE_WRITE,
         .run = run_start,
 };
 

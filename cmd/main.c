@@ -1,6 +1,8 @@
 /* den's entry point: global options, dispatch, the user namespace entry for commands that
  * touch container files, and the one place that prints an error and picks the exit code. */
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include "cmd.h"
 
 static const struct cmd_opt root_opts[] = {
@@ -84,6 +86,11 @@ static int run_cmd(const struct cmd *c, int argc, char **argv, struct cmd_value 
                 if (r == 0)
                         r = rt_userns_enter(ctx.userns, err);
         }
+        /* before the store is opened: a mount through a directory fd of another mount
+         * namespace is refused (EINVAL) */
+        if (r == 0 && (c->flags & CMD_F_MOUNTNS) &&
+            (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
+                r = den_error_set(err, errno, "set up a private mount namespace");
         if (r == 0)
                 r = c->run(&ctx, &a, err);
         cmd_args_clear(&a);

@@ -490,6 +490,9 @@ static void etc_mounts(json_t *mounts, json_t *den, const struct cmd_spec_env *e
                 if (has_dest(mounts, dst) || !env->userdata)
                         continue;
                 src = xasprintf("%s/%s", env->userdata, files[i]);
+                /* the network mode decides which files exist (--network none: no resolv.conf) */
+                if (access(src, F_OK) < 0)
+                        continue;
                 json_array_append_new(mounts, mount_new(dst, "bind", src, "bind,rprivate"));
         }
 }

@@ -207,15 +207,7 @@ static int pipe2_or(int fds[2], den_error **err)
 
 static int prepare_mounts(struct store *s, struct cmd_ctr *c, char **ret_rootfs, den_error **err)
 {
-        static bool has_ns;
-
-        if (!has_ns) {
-                if (unshare(CLONE_NEWNS) < 0)
-                        return den_error_set(err, errno, "unshare the mount namespace");
-                if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                        return den_error_set(err, errno, "make / private");
-                has_ns = true;
-        }
+        /* the command runs in a mount namespace of its own (CMD_F_MOUNTNS) */
         return store_container_mount(s, c->rec, ret_rootfs, err);
 }
 

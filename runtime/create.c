@@ -225,8 +225,18 @@ static int mount_fs(int root, const struct rt_mount *m, den_error **err)
         }
         if (r < 0)
                 return den_error_set(err, errno, "mount %s to \"%s\"", m->type, m->destination);
-        if (m->propagation && mount(NULL, pd, NULL, m->propagation, NULL) < 0)
-                return den_error_set(err, errno, "set propagation of \"%s\"", m->destination);
+        if (m->propagation) {
+                /* the fd names the directory below the new mount: reopen to reach the mount */
+                _cleanup_close_ int nfd = den_open_in_root(root, m->destination, O_PATH | O_CLOEXEC, 0);
+                char pn[64];
+
+                if (nfd < 0)
+                        return den_error_set(err, -nfd, "resolve \"%s\" in the rootfs",
+                                             m->destination);
+                if (mount(NULL, fdpath(pn, nfd), NULL, m->propagation, NULL) < 0)
+                        return den_error_set(err, errno, "set propagation of \"%s\"",
+                                             m->destination);
+        }
         return 0;
 }
 
@@ -483,7 +493,9 @@ static _Noreturn void init_child(const struct rt_child *c)
                 den_error_set(&err, errno, "set hostname");
         if (!err && s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
                 den_error_set(&err, errno, "set domainname");
-        if (err || setup_rootfs(s, &err) < 0 || write_sysctls(s, &err) < 0)
+        /* sysctls first: /proc/sys is read-only in the finished root, and the namespaced
+         * ones (net.*, kernel.msg*) are those of the writer, whichever /proc it opens */
+        if (err || write_sysctls(s, &err) < 0 || setup_rootfs(s, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
         if (s->proc.is_terminal && rt_child_terminal(c->sync_fd, &err) < 0)
                 rt_child_fail(c->sync_fd, err);

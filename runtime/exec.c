@@ -394,17 +394,20 @@ _Noreturn void rt_child_finish(const struct rt_child *c)
         const struct rt_process *p = c->proc;
         den_error *err = NULL;
 
-        if (apply_rlimits(p, &err) < 0 || drop_bounding(p, &err) < 0 || set_user(p, &err) < 0)
+        if (apply_rlimits(p, &err) < 0 || drop_bounding(p, &err) < 0)
+                rt_child_fail(c->sync_fd, err);
+        /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the effective set,
+         * which switching to another uid clears and set_caps may drop: load it while still
+         * root then. With it, seccomp comes last, right before execve, so the filter never
+         * has to allow the runtime's own syscalls. */
+        if (c->bpf && !p->is_no_new_privs &&
+            rt_seccomp_load_bpf(c->bpf, c->bpf_len, c->bpf_flags, &err) < 0)
+                rt_child_fail(c->sync_fd, err);
+        if (set_user(p, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
         if (p->has_umask)
                 (void) umask(p->umask);
         if (set_cwd(p, &err) < 0)
-                rt_child_fail(c->sync_fd, err);
-        /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which set_caps may
-         * drop: load it first then (crun's order). With it, seccomp comes last, right
-         * before execve, so the filter never has to allow the runtime's own syscalls. */
-        if (c->bpf && !p->is_no_new_privs &&
-            rt_seccomp_load_bpf(c->bpf, c->bpf_len, c->bpf_flags, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
         if (set_caps(p, &err) < 0)
                 rt_child_fail(c->sync_fd, err);

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# Containers: run, create/start, the detached lifecycle, ps, logs, inspect, rm, exit codes.
+
+load helpers
+
+IMG=
+
+setup() {
+    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
+    run_den pull -q --tls-verify=false "$IMG"
+    assert_success
+}
+
+@test "run: output, exit code and --rm" {
+    run_den run --rm "$IMG" echo hello from den
+    assert_success
+    assert_output "hello from den"
+    run_den run --rm "$IMG" sh -c 'exit 7'
+    assert_failure 7
+    run_den ps -a -q
+    assert_output ""
+}
+
+@test "run: a missing command exits 127, a non-executable one 126" {
+    run_den -127 run --rm "$IMG" /nosuch/command
+    assert_failure 127
+    run_den -126 run --rm "$IMG" /etc/passwd
+    assert_failure 126
+    run_den ps -a -q
+    assert_output ""
+}
+
+@test "run: no such image and a bad flag are den's errors (125)" {
+    run_den run --rm --pull never nosuchimage true
+    assert_failure 125
+    assert_output --partial "nosuchimage"
+    run_den run --bogus-flag "$IMG" true
+    assert_failure 125
+}
+
+@test "run: the container is root in a user namespace mapped to the user and its subordinate ids" {
+    run_den run --rm "$IMG" cat /proc/self/uid_map
+    assert_success
+    local start count
+    IFS=: read -r _ start count < <(grep "^$(id -un):" /etc/subuid | head -1)
+    assert_line --regexp "^ +0 +$(id -u) +1$"
+    assert_line --regexp "^ +1 +$start +$count$"
+    run_den run --rm "$IMG" id -u
+    assert_output "0"
+}
+
+@test "run: hardened defaults are visible inside" {
+    run_den run --rm "$IMG" grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status
+    assert_success
+    assert_line --regexp '^CapEff:[[:space:]]+00000000800405fb$'
+    assert_line --regexp '^Seccomp:[[:space:]]+2$'
+    run_den run --rm "$IMG" cat /proc/kcore
+    assert_failure
+    run_den run --rm --hostname box1 "$IMG" hostname
+    assert_output "box1"
+}
+
+@test "run: --read-only root refuses writes, /tmp stays writable" {
+    run_den run --rm --read-only "$IMG" sh -c 'touch /x'
+    assert_failure
+    run_den run --rm --read-only "$IMG" sh -c 'touch /tmp/x && echo ok'
+    assert_success
+    assert_output "ok"
+}
+
+@test "run: -e, -w and -u reach the process" {
+    run_den run --rm -e FOO=bar -w /etc "$IMG" sh -c 'echo $FOO $(pwd)'
+    assert_success
+    assert_output "bar /etc"
+    run_den run --rm --network none -u 1000:1000 "$IMG" sh -c 'echo $(id -u):$(id -g)'
+    assert_success
+    assert_output "1000:1000"
+}
+
+@test "run: --network none has only lo and no resolv.conf bind" {
+    run_den run --rm --network none "$IMG" sh -c 'ls /sys/class/net'
+    assert_success
+    assert_output "lo"
+}
+
+@test "detached lifecycle: run -d, logs, stop, wait, inspect, rm" {
+    run_den run -d --name life "$IMG" sh -c 'echo started; trap "echo bye; exit 3" TERM; while :; do sleep 0.1; done'
+    assert_success
+    local id=$output
+    [[ "$id" =~ ^[0-9a-f]{64}$ ]]
+    run_den ps --format '{{.Names}} {{.State}}'
+    assert_output "life running"
+    for _ in $(seq 50); do
+        run_den logs life
+        [ "$output" = started ] && break
+        sleep 0.1
+    done
+    assert_output "started"
+    run_den stop -t 5 life
+    assert_success
+    run_den wait life
+    assert_output "3"
+    run_den inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}' life
+    assert_output "exited 3 false"
+    run_den logs life
+    assert_output "started
+bye"
+    run_den ps -a --format '{{.ID}} {{.Status}}'
+    assert_output --regexp "^${id:0:12} Exited \(3\) "
+    run_den rm life
+    assert_success
+    run_den container exists life
+    assert_failure 1
+}
+
+@test "create, then start -a" {
+    run_den create --name later "$IMG" echo from create
+    assert_success
+    run_den ps -a --format '{{.Names}} {{.Status}}'
+    assert_output "later Created"
+    run_den start -a later
+    assert_success
+    assert_output "from create"
+    run_den rm later
+    assert_success
+}
+
+@test "rm: a running container needs -f; a name in use is an error" {
+    run_den run -d --name busy "$IMG" sleep 60
+    assert_success
+    run_den run -d --name busy "$IMG" sleep 60
+    assert_failure 125
+    assert_output --partial 'the container name "busy" is already in use'
+    run_den rm busy
+    assert_failure 125
+    assert_output --partial "cannot remove container"
+    run_den rm -f busy
+    assert_success
+    run_den ps -a -q
+    assert_output ""
+}
+
+@test "monitor: a SIGKILLed den does not take a detached container with it" {
+    run_den run -d --name survivor "$IMG" sleep 60
+    assert_success
+    # the monitor is in its own session; killing den-side processes leaves it running
+    pkill -KILL -f "^$DEN .*run -d --name survivor" || true
+    run_den ps --format '{{.Names}} {{.State}}'
+    assert_output "survivor running"
+    run_den rm -f survivor
+    assert_success
+}
+
+@test "monitor: a killed monitor leaves a container that ps reports and rm -f removes" {
+    run_den run -d --name orphan "$IMG" sleep 60
+    assert_success
+    local mon
+    mon=$(pgrep -f "den-monitor.*$(den_raw inspect --format '{{.Id}}' orphan)" | head -1)
+    [ -n "$mon" ]
+    kill -KILL "$mon"
+    run_den ps --format '{{.Names}} {{.State}}'
+    assert_output "orphan running"
+    run_den rm -f orphan
+    assert_success
+    run_den ps -a -q
+    assert_output ""
+}
