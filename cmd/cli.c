@@ -4,10 +4,15 @@
 #include "cmd.h"
 
 const struct cmd_opt cmd_global_opts[] = {
-        { "root", 0, CMD_OPT_STRING, "string", "Path to the root directory in which data, including images, is stored" },
-        { "runroot", 0, CMD_OPT_STRING, "string", "Path to the 'run directory' where all state information is stored" },
-        { "storage-driver", 0, CMD_OPT_STRING, "string", "Select which storage driver is used to manage storage of images and containers (overlay, vfs)" },
-        { "log-level", 0, CMD_OPT_STRING, "string", "Log messages above specified level (debug, info, warn, error)", "warn" },
+        { "root", 0, CMD_OPT_STRING, "string",
+          "Path to the root directory in which data, including images, is stored" },
+        { "runroot", 0, CMD_OPT_STRING, "string",
+          "Path to the 'run directory' where all state information is stored" },
+        { "storage-driver", 0, CMD_OPT_STRING, "string",
+          "Select which storage driver is used to manage storage of images and containers "
+          "(overlay, vfs)" },
+        { "log-level", 0, CMD_OPT_STRING, "string",
+          "Log messages above specified level (debug, info, warn, error)", "warn" },
         { "help", 'h', CMD_OPT_BOOL, NULL, "Help for the command" },
         { 0 },
 };
@@ -76,7 +81,8 @@ static int set_value(struct cmd_value *v, const struct cmd_opt *o, const char *v
                 } else if (streq(val, "false") || streq(val, "0")) {
                         v->b = false;
                 } else {
-                        return den_error_set(err, 0, "invalid argument \"%s\" for \"%s\" flag: "
+                        return den_error_set(err, 0,
+                                             "invalid argument \"%s\" for \"%s\" flag: "
                                              "strconv.ParseBool: parsing \"%s\": invalid syntax",
                                              val, shown, val);
                 }
@@ -157,8 +163,8 @@ static int parse_short(struct optset *os, int argc, char **argv, int *i, den_err
                 char shown[4] = { '-', arg[k], 0, 0 };
 
                 if (!optset_short(os, arg[k], &o, &v))
-                        return den_error_set(err, 0, "unknown shorthand flag: '%c' in -%s",
-                                             arg[k], arg);
+                        return den_error_set(err, 0, "unknown shorthand flag: '%c' in -%s", arg[k],
+                                             arg);
                 if (o->kind == CMD_OPT_BOOL) {
                         if (arg[k + 1] == '=')
                                 return set_value(v, o, arg + k + 2, shown, err);
@@ -167,11 +173,11 @@ static int parse_short(struct optset *os, int argc, char **argv, int *i, den_err
                         continue;
                 }
                 if (arg[k + 1])
-                        return set_value(v, o, arg[k + 1] == '=' ? arg + k + 2 : arg + k + 1,
-                                         shown, err);
+                        return set_value(v, o, arg[k + 1] == '=' ? arg + k + 2 : arg + k + 1, shown,
+                                         err);
                 if (*i + 1 >= argc)
-                        return den_error_set(err, 0, "flag needs an argument: '%c' in -%s",
-                                             arg[k], arg);
+                        return den_error_set(err, 0, "flag needs an argument: '%c' in -%s", arg[k],
+                                             arg);
                 (*i)++;
                 return set_value(v, o, argv[*i], shown, err);
         }
@@ -332,7 +338,8 @@ void cmd_print_help(FILE *out, const struct cmd *c)
 void cmd_print_root_help(FILE *out)
 {
         fputs("Manage pods, containers and images, rootless and without a daemon\n\n"
-              "Usage:\n  den [options] [command]\n\nAvailable Commands:\n", out);
+              "Usage:\n  den [options] [command]\n\nAvailable Commands:\n",
+              out);
         for (size_t i = 0; cmd_table[i]; i++) {
                 const struct cmd *c = cmd_table[i];
 

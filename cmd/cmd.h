@@ -19,16 +19,16 @@ struct cmd_opt {
         const char *name; /* long name without "--" */
         char short_name;  /* 0 when none */
         enum cmd_opt_kind kind;
-        const char *arg;  /* placeholder in --help ("string") */
+        const char *arg; /* placeholder in --help ("string") */
         const char *help;
-        const char *def;  /* default shown in --help and used when not given (strings) */
+        const char *def; /* default shown in --help and used when not given (strings) */
 };
 
-#define CMD_F_USERNS (1u << 0)        /* enter the user namespace before running */
-#define CMD_F_STOP_AT_ARG (1u << 1)   /* options end at the first positional (run, exec) */
-#define CMD_F_STORE_WRITE (1u << 2)   /* opens the store for writing */
+#define CMD_F_USERNS (1u << 0)      /* enter the user namespace before running */
+#define CMD_F_STOP_AT_ARG (1u << 1) /* options end at the first positional (run, exec) */
+#define CMD_F_STORE_WRITE (1u << 2) /* opens the store for writing */
 #define CMD_F_HIDDEN (1u << 3)
-#define CMD_F_MOUNTNS (1u << 4)       /* a private mount namespace too (mounts the rootfs) */
+#define CMD_F_MOUNTNS (1u << 4) /* a private mount namespace too (mounts the rootfs) */
 
 struct cmd_value {
         bool is_set;
@@ -95,13 +95,12 @@ int cmd_ctx_store(struct cmd_ctx *ctx, bool is_write, struct store **ret, den_er
 void cmd_ctx_clear(struct cmd_ctx *ctx);
 /* Parses an image reference given on the command line, resolving short names through
  * registries.conf. Returns the candidates to try (at least one) in order. */
-int cmd_resolve_pull_refs(const char *name, struct img_ref ***ret, size_t *ret_n,
-                          den_error **err);
+int cmd_resolve_pull_refs(const char *name, struct img_ref ***ret, size_t *ret_n, den_error **err);
 
 /* The command implementations, one file each. */
 extern const struct cmd cmd_info, cmd_version, cmd_pull, cmd_images, cmd_rmi, cmd_tag, cmd_untag,
         cmd_image_inspect, cmd_inspect, cmd_image_exists, cmd_image_prune, cmd_login, cmd_logout,
-        cmd_push, cmd_save, cmd_load, cmd_import, cmd_completion, cmd_unshare, cmd_oci_run,
-        cmd_run, cmd_create, cmd_start, cmd_attach, cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_ps,
-        cmd_logs, cmd_container_inspect, cmd_container_exists, cmd_port, cmd_rename,
-        cmd_container_prune, cmd_container_cleanup;
+        cmd_push, cmd_save, cmd_load, cmd_import, cmd_completion, cmd_unshare, cmd_oci_run, cmd_run,
+        cmd_create, cmd_start, cmd_attach, cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_ps, cmd_logs,
+        cmd_container_inspect, cmd_container_exists, cmd_port, cmd_rename, cmd_container_prune,
+        cmd_container_cleanup;

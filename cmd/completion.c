@@ -22,7 +22,8 @@ static void words_of(struct den_buf *b, const char *prefix)
                         } else if (pl == 0 && sp) {
                                 _cleanup_free_ char *grp = xstrndup(n, (size_t) (sp - n));
                                 _cleanup_free_ char *pat = xasprintf(" %s ", grp);
-                                _cleanup_free_ char *have = xasprintf(" %s", b->data ? b->data : "");
+                                _cleanup_free_ char *have =
+                                        xasprintf(" %s", b->data ? b->data : "");
 
                                 if (!strstr(have, pat))
                                         den_buf_printf(b, "%s ", grp);
@@ -53,7 +54,8 @@ static void print_bash(FILE *out)
               "_den() {\n"
               "    local cur=${COMP_WORDS[COMP_CWORD]} words=\"\" i cmd=\"\"\n"
               "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
-              "        case ${COMP_WORDS[i]} in -*) ;; *) cmd=\"$cmd${cmd:+ }${COMP_WORDS[i]}\" ;; esac\n"
+              "        case ${COMP_WORDS[i]} in -*) ;; *) cmd=\"$cmd${cmd:+ }${COMP_WORDS[i]}\" ;; "
+              "esac\n"
               "    done\n"
               "    case $cmd in\n",
               out);
@@ -70,9 +72,8 @@ static void print_bash(FILE *out)
 
                 opts_of(&o, cmd_table[i]);
                 fprintf(out, "    \"%s\"*) words=\"%s\" ;;\n", cmd_table[i]->name, o.data);
-                for (size_t k = 0; k < ARRAY_SIZE(cmd_table[i]->aliases) &&
-                                   cmd_table[i]->aliases[k];
-                     k++)
+                for (size_t k = 0;
+                     k < ARRAY_SIZE(cmd_table[i]->aliases) && cmd_table[i]->aliases[k]; k++)
                         fprintf(out, "    \"%s\"*) words=\"%s\" ;;\n", cmd_table[i]->aliases[k],
                                 o.data);
                 den_buf_free(&o);

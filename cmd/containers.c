@@ -6,7 +6,6 @@
 #include <time.h>
 #include "ctr-run.h"
 
-
 /* ---------------------------------------------------------------- create / run */
 
 static void image_freep(struct store_image **img)
@@ -179,17 +178,17 @@ static int run_run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **er
 
         if (create_ctr(ctx, a, true, &s, &c, err) < 0)
                 return -1;
-        r = cmd_ctr_start(ctx, s, c,
-                          &(struct cmd_start_opts){
-                                  .is_attach = !is_detach,
-                                  .is_stdin = cmd_flag(a, "interactive"),
-                                  .is_sig_proxy = sp != 0,
-                                  .detach_keys = cmd_has_opt(a, "detach-keys") &&
-                                                                 cmd_is_set(a, "detach-keys")
-                                                         ? cmd_str(a, "detach-keys")
-                                                         : NULL,
-                          },
-                          &code, err);
+        r = cmd_ctr_start(
+                ctx, s, c,
+                &(struct cmd_start_opts){
+                        .is_attach = !is_detach,
+                        .is_stdin = cmd_flag(a, "interactive"),
+                        .is_sig_proxy = sp != 0,
+                        .detach_keys = cmd_has_opt(a, "detach-keys") && cmd_is_set(a, "detach-keys")
+                                               ? cmd_str(a, "detach-keys")
+                                               : NULL,
+                },
+                &code, err);
         if (r < 0) {
                 den_error *e = NULL;
 
@@ -208,8 +207,10 @@ static int run_run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **er
 
 static const struct cmd_opt run_only_opts[] = {
         { "detach", 'd', CMD_OPT_BOOL, NULL, "Run container in background and print container ID" },
-        { "sig-proxy", 0, CMD_OPT_BOOL, NULL, "Proxy received signals to the process (default true)" },
-        { "detach-keys", 0, CMD_OPT_STRING, "[a-Z]", "Override the key sequence for detaching a container" },
+        { "sig-proxy", 0, CMD_OPT_BOOL, NULL,
+          "Proxy received signals to the process (default true)" },
+        { "detach-keys", 0, CMD_OPT_STRING, "[a-Z]",
+          "Override the key sequence for detaching a container" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Suppress output information when pulling images" },
         { 0 },
 };
@@ -259,7 +260,8 @@ static int run_start(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **
         int code = 0;
 
         if (is_attach && a->n_pos > 1)
-                return den_error_set(err, 0, "you cannot start and attach multiple containers at once");
+                return den_error_set(err, 0,
+                                     "you cannot start and attach multiple containers at once");
         if (cmd_ctx_store(ctx, true, &s, err) < 0)
                 return -1;
         for (size_t i = 0; i < a->n_pos; i++) {
@@ -284,7 +286,8 @@ static int run_start(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **
 
 static const struct cmd_opt start_opts[] = {
         { "attach", 'a', CMD_OPT_BOOL, NULL, "Attach container's STDOUT and STDERR" },
-        { "detach-keys", 0, CMD_OPT_STRING, "[a-Z]", "Select the key sequence for detaching a container" },
+        { "detach-keys", 0, CMD_OPT_STRING, "[a-Z]",
+          "Select the key sequence for detaching a container" },
         { "interactive", 'i', CMD_OPT_BOOL, NULL, "Make STDIN available to the contained process" },
         { 0 },
 };
@@ -347,9 +350,11 @@ static int run_attach(struct cmd_ctx *ctx, const struct cmd_args *a, den_error *
 }
 
 static const struct cmd_opt attach_opts[] = {
-        { "detach-keys", 0, CMD_OPT_STRING, "[a-Z]", "Select the key sequence for detaching a container" },
+        { "detach-keys", 0, CMD_OPT_STRING, "[a-Z]",
+          "Select the key sequence for detaching a container" },
         { "no-stdin", 0, CMD_OPT_BOOL, NULL, "Do not attach STDIN" },
-        { "sig-proxy", 0, CMD_OPT_BOOL, NULL, "Proxy received signals to the process (default true)" },
+        { "sig-proxy", 0, CMD_OPT_BOOL, NULL,
+          "Proxy received signals to the process (default true)" },
         { 0 },
 };
 

@@ -34,8 +34,7 @@ void cmd_ctx_clear(struct cmd_ctx *ctx)
         *ctx = (struct cmd_ctx){ 0 };
 }
 
-int cmd_resolve_pull_refs(const char *name, struct img_ref ***ret, size_t *ret_n,
-                          den_error **err)
+int cmd_resolve_pull_refs(const char *name, struct img_ref ***ret, size_t *ret_n, den_error **err)
 {
         _cleanup_(img_ref_freep) struct img_ref *ref = NULL;
         struct img_registries *regs = NULL;
@@ -60,8 +59,8 @@ int cmd_resolve_pull_refs(const char *name, struct img_ref ***ret, size_t *ret_n
                                   "short-name \"%s\" did not resolve to an alias and no "
                                   "unqualified-search registries are defined in registries.conf",
                                   name);
-        if (r == 0 && n > 1 && !img_registries_alias(regs, ref->path) &&
-            regs->short_name_mode && streq(regs->short_name_mode, "enforcing") &&
+        if (r == 0 && n > 1 && !img_registries_alias(regs, ref->path) && regs->short_name_mode &&
+            streq(regs->short_name_mode, "enforcing") &&
             !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)))
                 r = den_error_set(err, 0,
                                   "short-name resolution enforced but cannot prompt without a "

@@ -8,7 +8,7 @@
  * record or a dead process turns "running" into "exited"). */
 struct cmd_ctr {
         struct store_container *rec;
-        json_t *config; /* rec->meta["config"] (borrowed) */
+        json_t *config;     /* rec->meta["config"] (borrowed) */
         const char *status; /* "created", "running", "exited", "stopped" */
         pid_t pid;          /* the init, while running */
         int exit_code;
@@ -46,8 +46,8 @@ json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c);
 
 /* Starting (start.c). */
 struct cmd_start_opts {
-        bool is_attach;     /* stay attached: stdout/stderr (and stdin with is_stdin) */
-        bool is_stdin;      /* forward den's stdin */
+        bool is_attach; /* stay attached: stdout/stderr (and stdin with is_stdin) */
+        bool is_stdin;  /* forward den's stdin */
         bool is_sig_proxy;
         const char *detach_keys;
 };
@@ -72,5 +72,5 @@ int cmd_ctr_remove(struct store *s, struct cmd_ctr *c, bool is_force, den_error 
 int cmd_ctr_image(struct cmd_ctx *ctx, struct store *s, const char *name, const char *policy,
                   bool is_quiet, struct store_image **ret, den_error **err);
 /* cmd/pull.c: pulls one name (short names resolved), printing podman's progress to stderr. */
-int cmd_pull_name(struct store *s, const char *name, const struct img_pull_opts *po,
-                  char **ret_id, den_error **err);
+int cmd_pull_name(struct store *s, const char *name, const struct img_pull_opts *po, char **ret_id,
+                  den_error **err);

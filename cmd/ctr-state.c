@@ -126,9 +126,9 @@ char *cmd_ctr_command(const struct cmd_ctr *c)
         json_t *v;
         size_t i;
 
-        json_array_foreach(cmd_ctr_cfg(c, "Config", "Entrypoint"), i, v)
+        json_array_foreach (cmd_ctr_cfg(c, "Config", "Entrypoint"), i, v)
                 den_buf_printf(&b, "%s%s", b.len ? " " : "", json_string_value(v));
-        json_array_foreach(cmd_ctr_cfg(c, "Config", "Cmd"), i, v)
+        json_array_foreach (cmd_ctr_cfg(c, "Config", "Cmd"), i, v)
                 den_buf_printf(&b, "%s%s", b.len ? " " : "", json_string_value(v));
         return b.data ? b.data : xstrdup("");
 }
@@ -243,8 +243,8 @@ static json_t *ports_map_json(const struct cmd_ctr *c)
 
                         if (!arr)
                                 json_object_set_new(m, key, arr = json_array());
-                        json_array_append_new(arr, json_pack("{s:s, s:s}", "HostIp", p->host_ip,
-                                                             "HostPort", hp));
+                        json_array_append_new(
+                                arr, json_pack("{s:s, s:s}", "HostIp", p->host_ip, "HostPort", hp));
                 }
         net_config_clear(&nc);
         return m;
@@ -267,19 +267,22 @@ json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c)
         created = den_time_rfc3339(c->rec->created / 1000000000,
                                    (long) (c->rec->created % 1000000000));
         state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:o, s:o, s:b}", "Status",
-                          c->status, "Running", cmd_ctr_is_running(c), "Paused", 0, "Restarting",
-                          0, "OOMKilled", c->is_oom_killed, "Dead", 0, "Removing", 0, "Pid",
+                          c->status, "Running", cmd_ctr_is_running(c), "Paused", 0, "Restarting", 0,
+                          "OOMKilled", c->is_oom_killed, "Dead", 0, "Removing", 0, "Pid",
                           (json_int_t) c->pid, "ExitCode", (json_int_t) c->exit_code, "StartedAt",
                           time_json(c->started_ns), "FinishedAt", time_json(c->finished_ns),
                           "Error", 0);
         json_object_set_new(state, "Error", json_string(""));
         /* Path and Args as podman shows them: the first word and the rest */
-        json_array_foreach(path, i, v) json_array_append(args, v);
-        json_array_foreach(cmd_ctr_cfg(c, "Config", "Cmd"), i, v) json_array_append(args, v);
+        json_array_foreach (path, i, v)
+                json_array_append(args, v);
+        json_array_foreach (cmd_ctr_cfg(c, "Config", "Cmd"), i, v)
+                json_array_append(args, v);
         json_object_set_new(o, "Id", json_string(c->rec->id));
         json_object_set_new(o, "Created", json_string(created));
-        json_object_set_new(o, "Path", json_array_size(args) ? json_incref(json_array_get(args, 0))
-                                                            : json_string(""));
+        json_object_set_new(o, "Path",
+                            json_array_size(args) ? json_incref(json_array_get(args, 0))
+                                                  : json_string(""));
         if (json_array_size(args))
                 json_array_remove(args, 0);
         json_object_set_new(o, "Args", args);
@@ -308,9 +311,10 @@ json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c)
                                                 : "den"));
         json_object_set_new(o, "MountLabel", json_string(""));
         json_object_set_new(o, "ProcessLabel", json_string(""));
-        json_object_set_new(o, "Mounts", json_object_get(host, "Mounts")
-                                                 ? json_deep_copy(json_object_get(host, "Mounts"))
-                                                 : json_array());
+        json_object_set_new(o, "Mounts",
+                            json_object_get(host, "Mounts")
+                                    ? json_deep_copy(json_object_get(host, "Mounts"))
+                                    : json_array());
         json_object_set_new(o, "NetworkSettings",
                             json_pack("{s:o, s:s, s:s}", "Ports", ports_map_json(c), "IPAddress",
                                       "", "Gateway", ""));

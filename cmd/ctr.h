@@ -78,8 +78,7 @@ int cmd_passwd_find(const char *text, size_t len, const char *name, uid_t uid,
 void cmd_passwd_entry_clear(struct cmd_passwd_entry *e);
 int cmd_group_find(const char *text, size_t len, const char *name, gid_t gid, gid_t *ret);
 /* The gids of the groups listing user as a member (at most 64). */
-int cmd_group_members(const char *text, size_t len, const char *user, gid_t **ret,
-                      size_t *ret_n);
+int cmd_group_members(const char *text, size_t len, const char *user, gid_t **ret, size_t *ret_n);
 
 /* ---------------------------------------------------------------- the OCI spec (spec.c) */
 
@@ -89,10 +88,10 @@ struct cmd_spec_env {
         const char *rootfs;   /* absolute path of the mounted root (spec root.path) */
         const char *userdata; /* absolute path of the dir holding hosts, resolv.conf, hostname */
         const struct rt_userns *userns; /* den's mapping (keep-id and --uidmap compute from it) */
-        uid_t host_uid;       /* the real user, outside */
+        uid_t host_uid;                 /* the real user, outside */
         gid_t host_gid;
-        pid_t netns_pid;      /* --network container:X: the other container's init; 0 else */
-        pid_t ipcns_pid;      /* --ipc container:X; 0 else */
+        pid_t netns_pid; /* --network container:X: the other container's init; 0 else */
+        pid_t ipcns_pid; /* --ipc container:X; 0 else */
 };
 
 /* Builds config.json (OCI runtime-spec 1.1) for a start: podman's defaults (capabilities,

@@ -636,7 +636,6 @@ static void fmt_sx(struct den_buf *b, const struct spec *f, const char *s, size_
                 buf_repeat(b, ' ', (size_t) f->wid - width);
 }
 
-
 static void bad_verb(struct den_buf *b, const struct spec *f, json_t *v);
 static void fmt_arg(struct den_buf *b, const struct spec *f, json_t *v, int depth);
 
@@ -706,8 +705,8 @@ static void float_text(struct den_buf *num, double d, char c, int prec)
                         exp++;
                 else
                         bits |= 1ULL << 52;
-                den_buf_printf(num, "%s%llup%+d", signbit(d) ? "-" : "",
-                               (unsigned long long) bits, exp - 1075);
+                den_buf_printf(num, "%s%llup%+d", signbit(d) ? "-" : "", (unsigned long long) bits,
+                               exp - 1075);
         } else if ((c == 'x' || c == 'X') && !isnan(d) && !isinf(d)) {
                 char tmp[64], *p;
 
@@ -791,8 +790,7 @@ static void fmt_float(struct den_buf *b, const struct spec *f, double d, uint32_
 static void fmt_rune_verbs(struct den_buf *b, const struct spec *f, long long i)
 {
         struct den_buf t = { 0 };
-        uint32_t r = i < 0 || i > 0x10FFFF || (i >= 0xD800 && i <= 0xDFFF) ? 0xFFFD
-                                                                             : (uint32_t) i;
+        uint32_t r = i < 0 || i > 0x10FFFF || (i >= 0xD800 && i <= 0xDFFF) ? 0xFFFD : (uint32_t) i;
 
         if (f->verb == 'c') {
                 buf_rune(&t, r);
@@ -1223,10 +1221,10 @@ static void tab_split(const char *s, size_t n, struct tab_cell *cells, struct ta
         for (size_t i = 0; i < n; i++) {
                 if (s[i] != '\t' && s[i] != '\n')
                         continue;
-                cells[nc++] = (struct tab_cell){ .off = (uint32_t) start,
-                                                 .len = (uint32_t) (i - start),
-                                                 .width = (uint32_t) rune_count(s + start,
-                                                                                i - start) };
+                cells[nc++] =
+                        (struct tab_cell){ .off = (uint32_t) start,
+                                           .len = (uint32_t) (i - start),
+                                           .width = (uint32_t) rune_count(s + start, i - start) };
                 start = i + 1;
                 if (s[i] == '\n') {
                         lines[nl].n = (uint32_t) nc - lines[nl].first;
@@ -1234,10 +1232,10 @@ static void tab_split(const char *s, size_t n, struct tab_cell *cells, struct ta
                 }
         }
         if (start < n)
-                cells[nc++] = (struct tab_cell){ .off = (uint32_t) start,
-                                                 .len = (uint32_t) (n - start),
-                                                 .width = (uint32_t) rune_count(s + start,
-                                                                                n - start) };
+                cells[nc++] =
+                        (struct tab_cell){ .off = (uint32_t) start,
+                                           .len = (uint32_t) (n - start),
+                                           .width = (uint32_t) rune_count(s + start, n - start) };
         lines[nl].n = (uint32_t) nc - lines[nl].first;
         *ret_cells = nc;
         *ret_lines = nl + 1;
@@ -1395,8 +1393,7 @@ int cmd_output_rows_opts(FILE *out, json_t *rows, json_t *json_rows,
 }
 
 int cmd_output_rows(FILE *out, json_t *rows, json_t *json_rows, const char *format,
-                    const char *default_table, const struct cmd_header *headers,
-                    den_error **err)
+                    const char *default_table, const struct cmd_header *headers, den_error **err)
 {
         struct cmd_output_opts o = {
                 .format = format,

@@ -62,8 +62,7 @@ char *cmd_header_from_field(const char *field);
  * differs from their template rows). "json" also means " json ", "{{json .}}" and
  * "{{ json }}", as podman's IsJSON accepts. */
 int cmd_output_rows(FILE *out, json_t *rows, json_t *json_rows, const char *format,
-                    const char *default_table, const struct cmd_header *headers,
-                    den_error **err);
+                    const char *default_table, const struct cmd_header *headers, den_error **err);
 /* cmd_output_rows with every knob: is_no_heading drops the header line of a table
  * (--noheading). */
 struct cmd_output_opts {

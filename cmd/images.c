@@ -73,8 +73,7 @@ static bool ref_matches(const char *pattern, char *const *names)
                         _cleanup_free_ char *short_name = xasprintf("%s:%s", last, tag);
                         size_t pl = strlen(pattern), rl = strlen(repo);
 
-                        if (fnmatch(pattern, last, 0) == 0 ||
-                            fnmatch(pattern, short_name, 0) == 0)
+                        if (fnmatch(pattern, last, 0) == 0 || fnmatch(pattern, short_name, 0) == 0)
                                 return true;
                         if (rl > pl && repo[rl - pl - 1] == '/' &&
                             fnmatch(pattern, repo + rl - pl, 0) == 0)
@@ -96,8 +95,7 @@ static json_t *labels_json(struct store *s, const struct store_image *img)
             img_config_parse(body, len, &cfg, &err) < 0)
                 return labels;
         for (size_t i = 0; cfg->label_keys && cfg->label_keys[i]; i++)
-                json_object_set_new(labels, cfg->label_keys[i],
-                                    json_string(cfg->label_values[i]));
+                json_object_set_new(labels, cfg->label_keys[i], json_string(cfg->label_values[i]));
         return labels;
 }
 
@@ -105,8 +103,8 @@ static bool labels_match(json_t *labels, char **want)
 {
         for (size_t i = 0; want && want[i]; i++) {
                 const char *eq = strchr(want[i], '=');
-                _cleanup_free_ char *k = eq ? xstrndup(want[i], (size_t) (eq - want[i]))
-                                            : xstrdup(want[i]);
+                _cleanup_free_ char *k =
+                        eq ? xstrndup(want[i], (size_t) (eq - want[i])) : xstrdup(want[i]);
                 json_t *v = json_object_get(labels, k);
 
                 if (!v || (eq && !streq(json_string_value(v), eq + 1)))
@@ -132,11 +130,10 @@ static json_t *image_json(const struct store_image *img, json_t *labels)
         return json_pack("{s:s, s:s, s:o, s:o, s:I, s:i, s:I, s:O, s:i, s:o, s:s, s:o, s:I, "
                          "s:s}",
                          "Id", img->id, "ParentId", "", "RepoTags", strv_json(img->names),
-                         "RepoDigests", strv_json(img->digests), "Size",
-                         (json_int_t) img->size, "SharedSize", 0, "VirtualSize",
-                         (json_int_t) img->size, "Labels", labels, "Containers", 0, "Names",
-                         strv_json(img->names), "Digest", digest, "History",
-                         strv_json(img->names), "Created", (json_int_t) img->created,
+                         "RepoDigests", strv_json(img->digests), "Size", (json_int_t) img->size,
+                         "SharedSize", 0, "VirtualSize", (json_int_t) img->size, "Labels", labels,
+                         "Containers", 0, "Names", strv_json(img->names), "Digest", digest,
+                         "History", strv_json(img->names), "Created", (json_int_t) img->created,
                          "CreatedAt", created);
 }
 
@@ -147,8 +144,8 @@ static json_t *row_json(const struct store_image *img, json_t *base, const char 
         _cleanup_free_ char *tag = NULL;
         _cleanup_free_ char *since = den_time_ago(img->created, now);
         _cleanup_free_ char *size = den_size_human(img->size);
-        _cleanup_free_ char *id = is_no_trunc ? xasprintf("sha256:%s", img->id)
-                                              : xstrndup(img->id, 12);
+        _cleanup_free_ char *id =
+                is_no_trunc ? xasprintf("sha256:%s", img->id) : xstrndup(img->id, 12);
         json_t *row = json_deep_copy(base);
 
         if (name) {
@@ -226,8 +223,8 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         }
         if (is_quiet && !format) {
                 for (size_t i = 0; i < json_array_size(rows); i++)
-                        printf("%s\n", json_string_value(
-                                               json_object_get(json_array_get(rows, i), "ID")));
+                        printf("%s\n",
+                               json_string_value(json_object_get(json_array_get(rows, i), "ID")));
                 r = 0;
                 goto out;
         }
@@ -254,8 +251,10 @@ out:
 static const struct cmd_opt opts[] = {
         { "all", 'a', CMD_OPT_BOOL, NULL, "Show all images (default hides intermediate images)" },
         { "digests", 0, CMD_OPT_BOOL, NULL, "Show digests" },
-        { "filter", 'f', CMD_OPT_STRINGS, "filter", "Filter output based on conditions provided (reference=, dangling=, label=)" },
-        { "format", 0, CMD_OPT_STRING, "string", "Change the output format to JSON or a Go template" },
+        { "filter", 'f', CMD_OPT_STRINGS, "filter",
+          "Filter output based on conditions provided (reference=, dangling=, label=)" },
+        { "format", 0, CMD_OPT_STRING, "string",
+          "Change the output format to JSON or a Go template" },
         { "no-trunc", 0, CMD_OPT_BOOL, NULL, "Do not truncate output" },
         { "noheading", 'n', CMD_OPT_BOOL, NULL, "Do not print column headings" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Display only image IDs" },

@@ -18,8 +18,9 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         const char *src = a->pos[0];
 
         if (den_str_has_prefix(src, "http://") || den_str_has_prefix(src, "https://"))
-                return den_error_set(err, 0, "import \"%s\": importing from a URL is not "
-                                             "supported; download it and import the file",
+                return den_error_set(err, 0,
+                                     "import \"%s\": importing from a URL is not "
+                                     "supported; download it and import the file",
                                      src);
         if (a->n_pos > 1) {
                 if (img_ref_parse(a->pos[1], &ref, err) < 0)
@@ -48,7 +49,9 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 
 static const struct cmd_opt opts[] = {
         { "arch", 0, CMD_OPT_STRING, "string", "Set the architecture of the imported image" },
-        { "change", 'c', CMD_OPT_STRINGS, "stringArray", "Apply the following possible instructions to the created image (default []): CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | ONBUILD | STOPSIGNAL | USER | VOLUME | WORKDIR" },
+        { "change", 'c', CMD_OPT_STRINGS, "stringArray",
+          "Apply the following possible instructions to the created image (default []): CMD | "
+          "ENTRYPOINT | ENV | EXPOSE | LABEL | ONBUILD | STOPSIGNAL | USER | VOLUME | WORKDIR" },
         { "message", 'm', CMD_OPT_STRING, "string", "Set commit message for imported image" },
         { "os", 0, CMD_OPT_STRING, "string", "Set the OS of the imported image" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Suppress output" },

@@ -105,15 +105,14 @@ static json_t *host_json(void)
                 "s:I, s:I, s:s, s:{s:s, s:s, s:s}, s:s, s:{s:b, s:b, s:s}, "
                 "s:{s:s, s:s}, s:I, s:I}",
                 "arch", img_host_arch(), "cgroupManager", "cgroupfs", "cgroupVersion",
-                is_v2 ? "v2" : "v1", "cpus", get_nprocs(), "distribution", "distribution",
-                distro, "version", dver, "codename", codename, "hostname", un.nodename,
-                "kernel", un.release, "idMappings", "uidmap", uid, "gidmap", gid,
-                "logDriver", "k8s-file", "networkBackend", "slirp4netns", "memFree",
-                (json_int_t) si.freeram * si.mem_unit, "memTotal",
-                (json_int_t) si.totalram * si.mem_unit, "os", "linux", "ociRuntime", "name",
-                "den", "path", "/proc/self/exe", "version", "den version " DEN_VERSION,
-                "eventLogger", "none", "security", "rootless", getuid() != 0,
-                "seccompEnabled", true, "capabilities",
+                is_v2 ? "v2" : "v1", "cpus", get_nprocs(), "distribution", "distribution", distro,
+                "version", dver, "codename", codename, "hostname", un.nodename, "kernel",
+                un.release, "idMappings", "uidmap", uid, "gidmap", gid, "logDriver", "k8s-file",
+                "networkBackend", "slirp4netns", "memFree", (json_int_t) si.freeram * si.mem_unit,
+                "memTotal", (json_int_t) si.totalram * si.mem_unit, "os", "linux", "ociRuntime",
+                "name", "den", "path", "/proc/self/exe", "version", "den version " DEN_VERSION,
+                "eventLogger", "none", "security", "rootless", getuid() != 0, "seccompEnabled",
+                true, "capabilities",
                 "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,"
                 "CAP_NET_BIND_SERVICE,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,"
                 "CAP_SYS_CHROOT",
@@ -141,16 +140,14 @@ static json_t *store_json(struct cmd_ctx *ctx)
         }
         store_images_free(imgs, n);
         (void) statvfs(ctx->root, &sv);
-        return json_pack("{s:s, s:{s:i, s:i, s:i, s:i}, s:s, s:{}, s:s, s:I, s:I, s:{s:i}, "
-                         "s:s, s:s}",
-                         "configFile", "", "containerStore", "number", 0, "paused", 0,
-                         "running", 0, "stopped", 0, "graphDriverName", driver,
-                         "graphOptions", "graphRoot", ctx->root, "graphRootAllocated",
-                         (json_int_t) sv.f_blocks * (json_int_t) sv.f_frsize,
-                         "graphRootUsed",
-                         (json_int_t) (sv.f_blocks - sv.f_bfree) * (json_int_t) sv.f_frsize,
-                         "imageStore", "number", (int) n, "runRoot", ctx->runroot,
-                         "volumePath", volumes);
+        return json_pack(
+                "{s:s, s:{s:i, s:i, s:i, s:i}, s:s, s:{}, s:s, s:I, s:I, s:{s:i}, "
+                "s:s, s:s}",
+                "configFile", "", "containerStore", "number", 0, "paused", 0, "running", 0,
+                "stopped", 0, "graphDriverName", driver, "graphOptions", "graphRoot", ctx->root,
+                "graphRootAllocated", (json_int_t) sv.f_blocks * (json_int_t) sv.f_frsize,
+                "graphRootUsed", (json_int_t) (sv.f_blocks - sv.f_bfree) * (json_int_t) sv.f_frsize,
+                "imageStore", "number", (int) n, "runRoot", ctx->runroot, "volumePath", volumes);
 }
 
 static json_t *registries_json(void)
@@ -214,8 +211,7 @@ static void yaml_print(FILE *out, json_t *v, int indent, bool is_in_array)
         bool is_first = true;
 
         if (json_is_object(v)) {
-                json_object_foreach(v, key, child)
-                {
+                json_object_foreach (v, key, child) {
                         if (!(is_in_array && is_first))
                                 fprintf(out, "%*s", indent, "");
                         is_first = false;
@@ -235,8 +231,7 @@ static void yaml_print(FILE *out, json_t *v, int indent, bool is_in_array)
                         }
                 }
         } else if (json_is_array(v)) {
-                json_array_foreach(v, i, child)
-                {
+                json_array_foreach (v, i, child) {
                         fprintf(out, "%*s- ", indent, "");
                         if (json_is_object(child)) {
                                 yaml_print(out, child, indent + 2, true);
@@ -250,9 +245,9 @@ static void yaml_print(FILE *out, json_t *v, int indent, bool is_in_array)
 
 static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 {
-        json_auto_t *info = json_pack("{s:o, s:o, s:o, s:o}", "host", host_json(), "store",
-                                      store_json(ctx), "registries", registries_json(),
-                                      "version", cmd_version_json());
+        json_auto_t *info =
+                json_pack("{s:o, s:o, s:o, s:o}", "host", host_json(), "store", store_json(ctx),
+                          "registries", registries_json(), "version", cmd_version_json());
         const char *format = cmd_str(a, "format");
 
         if (!format || !*format) {
@@ -263,7 +258,8 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 }
 
 static const struct cmd_opt opts[] = {
-        { "format", 'f', CMD_OPT_STRING, "string", "Change the output format to JSON or a Go template" },
+        { "format", 'f', CMD_OPT_STRING, "string",
+          "Change the output format to JSON or a Go template" },
         { 0 },
 };
 

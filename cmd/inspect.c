@@ -140,12 +140,12 @@ json_t *cmd_image_inspect_json(struct store *s, const struct store_image *img, d
                       created, "Config", config_json(c, labels), "Version", "", "Author",
                       c->author ? c->author : "", "Architecture",
                       c->architecture ? c->architecture : "", "Os", c->os ? c->os : "", "Size",
-                      (json_int_t) img->size, "VirtualSize", (json_int_t) img->size,
-                      "GraphDriver", graph_driver_json(s, img), "RootFS", "Type", "layers",
-                      "Layers", strv_json(img->layers, false), "Labels", labels, "Annotations",
+                      (json_int_t) img->size, "VirtualSize", (json_int_t) img->size, "GraphDriver",
+                      graph_driver_json(s, img), "RootFS", "Type", "layers", "Layers",
+                      strv_json(img->layers, false), "Labels", labels, "Annotations",
                       "ManifestType", img->manifest_media_type ? img->manifest_media_type : "",
-                      "User", c->user ? c->user : "", "History", history_json(c),
-                      "NamesHistory", strv_json(img->names, false));
+                      "User", c->user ? c->user : "", "History", history_json(c), "NamesHistory",
+                      strv_json(img->names, false));
         json_decref(labels);
         if (c->variant)
                 json_object_set_new(o, "Variant", json_string(c->variant));
@@ -164,8 +164,7 @@ static json_t *find_container(struct store *s, const char *name, den_error **err
         return cmd_ctr_inspect_json(s, c);
 }
 
-static int run_kind(struct cmd_ctx *ctx, const struct cmd_args *a, unsigned kinds,
-                    den_error **err)
+static int run_kind(struct cmd_ctx *ctx, const struct cmd_args *a, unsigned kinds, den_error **err)
 {
         json_auto_t *arr = json_array();
         struct store *s = NULL;
@@ -251,7 +250,8 @@ static const struct cmd_opt opts[] = {
 
 static const struct cmd_opt inspect_opts[] = {
         { "format", 'f', CMD_OPT_STRING, "string", "Format the output to a Go template or json" },
-        { "type", 't', CMD_OPT_STRING, "string", "Specify inspect-object type (\"container\", \"image\" or \"all\")", "all" },
+        { "type", 't', CMD_OPT_STRING, "string",
+          "Specify inspect-object type (\"container\", \"image\" or \"all\")", "all" },
         { "size", 's', CMD_OPT_BOOL, NULL, "Display total file size" },
         { 0 },
 };

@@ -48,8 +48,9 @@ int cmd_ctr_signal(struct cmd_ctr *c, int sig, den_error **err)
         const char *runtime = cmd_ctr_cfg_str(c, "Den", "runtime");
 
         if (!cmd_ctr_is_running(c))
-                return den_error_set(err, 0, "can only kill running containers. %s is in state %s: "
-                                             "container state improper",
+                return den_error_set(err, 0,
+                                     "can only kill running containers. %s is in state %s: "
+                                     "container state improper",
                                      c->rec->id, c->status);
         if (runtime && *runtime) {
                 /* the external runtime's own state lives under its --root */
@@ -60,8 +61,7 @@ int cmd_ctr_signal(struct cmd_ctr *c, int sig, den_error **err)
                 den_error_free(e);
         }
         if (kill(c->pid, sig) < 0 && errno != ESRCH)
-                return den_error_set(err, errno, "send signal %d to container %s", sig,
-                                     c->rec->id);
+                return den_error_set(err, errno, "send signal %d to container %s", sig, c->rec->id);
         return 0;
 }
 
@@ -197,7 +197,8 @@ static int run_stop(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **e
 static const struct cmd_opt stop_opts[] = {
         { "all", 'a', CMD_OPT_BOOL, NULL, "Stop all running containers" },
         { "latest", 'l', CMD_OPT_BOOL, NULL, "Act on the latest container den is aware of" },
-        { "time", 't', CMD_OPT_STRING, "int", "Seconds to wait for stop before killing the container" },
+        { "time", 't', CMD_OPT_STRING, "int",
+          "Seconds to wait for stop before killing the container" },
         { 0 },
 };
 
@@ -317,9 +318,12 @@ out:
 static const struct cmd_opt rm_opts[] = {
         { "all", 'a', CMD_OPT_BOOL, NULL, "Remove all containers" },
         { "force", 'f', CMD_OPT_BOOL, NULL, "Force removal of a running or unusable container" },
-        { "ignore", 'i', CMD_OPT_BOOL, NULL, "Ignore errors when a specified container is missing" },
-        { "volumes", 'v', CMD_OPT_BOOL, NULL, "Remove anonymous volumes associated with the container" },
-        { "time", 't', CMD_OPT_STRING, "int", "Seconds to wait for stop before killing the container" },
+        { "ignore", 'i', CMD_OPT_BOOL, NULL,
+          "Ignore errors when a specified container is missing" },
+        { "volumes", 'v', CMD_OPT_BOOL, NULL,
+          "Remove anonymous volumes associated with the container" },
+        { "time", 't', CMD_OPT_STRING, "int",
+          "Seconds to wait for stop before killing the container" },
         { 0 },
 };
 
@@ -374,8 +378,10 @@ static int run_wait(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **e
 }
 
 static const struct cmd_opt wait_opts[] = {
-        { "condition", 0, CMD_OPT_STRINGS, "strings", "Condition to wait on (stopped, exited, running)" },
-        { "interval", 'i', CMD_OPT_STRING, "string", "Time interval to wait before polling for completion", "250ms" },
+        { "condition", 0, CMD_OPT_STRINGS, "strings",
+          "Condition to wait on (stopped, exited, running)" },
+        { "interval", 'i', CMD_OPT_STRING, "string",
+          "Time interval to wait before polling for completion", "250ms" },
         { 0 },
 };
 
@@ -418,7 +424,7 @@ static int run_cleanup(struct cmd_ctx *ctx, const struct cmd_args *a, den_error 
                 const char *k;
                 json_t *v;
 
-                json_object_foreach(st, k, v)
+                json_object_foreach (st, k, v)
                         if (!json_object_get(np, k))
                                 json_object_set(np, k, v);
         }

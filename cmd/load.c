@@ -10,9 +10,10 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 
         if (!input || streq(input, "-") || streq(input, "/dev/stdin")) {
                 if (isatty(STDIN_FILENO))
-                        return den_error_set(err, 0, "cannot read from terminal, use "
-                                                     "command-line redirection or the --input "
-                                                     "flag");
+                        return den_error_set(err, 0,
+                                             "cannot read from terminal, use "
+                                             "command-line redirection or the --input "
+                                             "flag");
                 fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
         } else {
                 fd = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -27,7 +28,8 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 }
 
 static const struct cmd_opt opts[] = {
-        { "input", 'i', CMD_OPT_STRING, "string", "Read from specified archive file (default: stdin)" },
+        { "input", 'i', CMD_OPT_STRING, "string",
+          "Read from specified archive file (default: stdin)" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Suppress the output" },
         { 0 },
 };

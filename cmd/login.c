@@ -79,13 +79,15 @@ static int run_login(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **
                 return 0;
         }
         if (cmd_flag(a, "password-stdin") && cmd_str(a, "password"))
-                return den_error_set(err, 0, "--password and --password-stdin are mutually "
-                                             "exclusive");
+                return den_error_set(err, 0,
+                                     "--password and --password-stdin are mutually "
+                                     "exclusive");
         user = cmd_str(a, "username") ? xstrdup(cmd_str(a, "username")) : NULL;
         if (!user) {
                 if (cmd_flag(a, "password-stdin") || !isatty(STDIN_FILENO))
-                        return den_error_set(err, 0, "cannot perform an interactive login from "
-                                                     "a non TTY device: give --username");
+                        return den_error_set(err, 0,
+                                             "cannot perform an interactive login from "
+                                             "a non TTY device: give --username");
                 fprintf(stderr, "Username: ");
                 user = read_line(stdin, false);
         }
@@ -95,8 +97,9 @@ static int run_login(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **
                 pass = xstrdup(cmd_str(a, "password"));
         } else {
                 if (!isatty(STDIN_FILENO))
-                        return den_error_set(err, 0, "cannot perform an interactive login from "
-                                                     "a non TTY device: use --password-stdin");
+                        return den_error_set(err, 0,
+                                             "cannot perform an interactive login from "
+                                             "a non TTY device: use --password-stdin");
                 fprintf(stderr, "Password: ");
                 pass = read_line(stdin, true);
         }
@@ -146,17 +149,20 @@ static int run_logout(struct cmd_ctx *ctx, const struct cmd_args *a, den_error *
 
 static const struct cmd_opt login_opts[] = {
         { "authfile", 0, CMD_OPT_STRING, "string", "path of the authentication file" },
-        { "cert-dir", 0, CMD_OPT_STRING, "Pathname", "use certificates at the specified path to access the registry" },
+        { "cert-dir", 0, CMD_OPT_STRING, "Pathname",
+          "use certificates at the specified path to access the registry" },
         { "get-login", 0, CMD_OPT_BOOL, NULL, "Return the current login user for the registry" },
         { "password", 'p', CMD_OPT_STRING, "string", "Password for registry" },
         { "password-stdin", 0, CMD_OPT_BOOL, NULL, "Take the password from stdin" },
-        { "tls-verify", 0, CMD_OPT_BOOL, NULL, "require HTTPS and verify certificates when contacting registries" },
+        { "tls-verify", 0, CMD_OPT_BOOL, NULL,
+          "require HTTPS and verify certificates when contacting registries" },
         { "username", 'u', CMD_OPT_STRING, "string", "Username for registry" },
         { 0 },
 };
 
 static const struct cmd_opt logout_opts[] = {
-        { "all", 'a', CMD_OPT_BOOL, NULL, "Remove the cached credentials for all registries in the auth file" },
+        { "all", 'a', CMD_OPT_BOOL, NULL,
+          "Remove the cached credentials for all registries in the auth file" },
         { "authfile", 0, CMD_OPT_STRING, "string", "path of the authentication file" },
         { 0 },
 };

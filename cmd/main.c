@@ -51,20 +51,19 @@ static int check_arg_count(const struct cmd *c, const struct cmd_args *a, den_er
         if (c->min_args == c->max_args && (int) a->n_pos != c->min_args) {
                 if (c->min_args == 0)
                         return den_error_set(err, 0, "\"den %s\" accepts no arguments", c->name);
-                return den_error_set(err, 0, "\"den %s\" requires exactly %d argument%s",
-                                     c->name, c->min_args, c->min_args == 1 ? "" : "s");
+                return den_error_set(err, 0, "\"den %s\" requires exactly %d argument%s", c->name,
+                                     c->min_args, c->min_args == 1 ? "" : "s");
         }
         if ((int) a->n_pos < c->min_args)
-                return den_error_set(err, 0, "\"den %s\" requires at least %d argument%s",
-                                     c->name, c->min_args, c->min_args == 1 ? "" : "s");
+                return den_error_set(err, 0, "\"den %s\" requires at least %d argument%s", c->name,
+                                     c->min_args, c->min_args == 1 ? "" : "s");
         if (c->max_args >= 0 && (int) a->n_pos > c->max_args)
-                return den_error_set(err, 0, "\"den %s\" accepts at most %d argument%s",
-                                     c->name, c->max_args, c->max_args == 1 ? "" : "s");
+                return den_error_set(err, 0, "\"den %s\" accepts at most %d argument%s", c->name,
+                                     c->max_args, c->max_args == 1 ? "" : "s");
         return 0;
 }
 
-static int run_cmd(const struct cmd *c, int argc, char **argv, struct cmd_value *g,
-                   den_error **err)
+static int run_cmd(const struct cmd *c, int argc, char **argv, struct cmd_value *g, den_error **err)
 {
         _cleanup_(cmd_ctx_clear) struct cmd_ctx ctx = { 0 };
         struct cmd_args a = { 0 };

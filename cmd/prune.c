@@ -5,8 +5,9 @@ static bool confirm(bool is_all)
 {
         char line[16];
 
-        fprintf(stdout, "WARNING! This command removes all %s images.\n"
-                        "Are you sure you want to continue? [y/N] ",
+        fprintf(stdout,
+                "WARNING! This command removes all %s images.\n"
+                "Are you sure you want to continue? [y/N] ",
                 is_all ? "images not used by at least one container" : "dangling");
         fflush(stdout);
         if (!fgets(line, sizeof(line), stdin))
@@ -38,7 +39,8 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 }
 
 static const struct cmd_opt opts[] = {
-        { "all", 'a', CMD_OPT_BOOL, NULL, "Remove all images not in use by containers, not just dangling ones" },
+        { "all", 'a', CMD_OPT_BOOL, NULL,
+          "Remove all images not in use by containers, not just dangling ones" },
         { "force", 'f', CMD_OPT_BOOL, NULL, "Do not prompt for confirmation" },
         { 0 },
 };

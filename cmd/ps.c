@@ -22,7 +22,8 @@ static bool match_any(char **pats, const char *s, bool is_prefix)
         if (!pats)
                 return true;
         for (size_t i = 0; pats[i]; i++)
-                if (is_prefix ? strncmp(s, pats[i], strlen(pats[i])) == 0 : strstr(s, pats[i]) != NULL)
+                if (is_prefix ? strncmp(s, pats[i], strlen(pats[i])) == 0
+                              : strstr(s, pats[i]) != NULL)
                         return true;
         return false;
 }
@@ -55,8 +56,8 @@ static bool ps_match(const struct ps_filter *f, struct cmd_ctr *c)
                 bool any = false;
 
                 for (size_t i = 0; f->ancestor[i]; i++)
-                        any |= strncmp(c->rec->image_id, f->ancestor[i],
-                                       strlen(f->ancestor[i])) == 0 ||
+                        any |= strncmp(c->rec->image_id, f->ancestor[i], strlen(f->ancestor[i])) ==
+                                       0 ||
                                (c->rec->image_name && strstr(c->rec->image_name, f->ancestor[i]));
                 if (!any)
                         return false;
@@ -99,8 +100,7 @@ static int ps_filter_parse(char **in, struct ps_filter *f, den_error **err)
                 if (dst == &f->status && !streq(eq + 1, "created") && !streq(eq + 1, "running") &&
                     !streq(eq + 1, "exited") && !streq(eq + 1, "stopped") &&
                     !streq(eq + 1, "paused") && !streq(eq + 1, "unknown"))
-                        return den_error_set(err, 0,
-                                             "%s is not a valid status", eq + 1);
+                        return den_error_set(err, 0, "%s is not a valid status", eq + 1);
                 den_strv_push(dst, eq + 1);
         }
         return 0;
@@ -127,23 +127,23 @@ static json_t *ps_row(struct cmd_ctr *c, bool is_no_trunc, int64_t now)
         json_t *v, *labels = cmd_ctr_cfg(c, "Config", "Labels");
         size_t i;
 
-        json_array_foreach(cmd_ctr_cfg(c, "Config", "Entrypoint"), i, v)
+        json_array_foreach (cmd_ctr_cfg(c, "Config", "Entrypoint"), i, v)
                 json_array_append(command, v);
-        json_array_foreach(cmd_ctr_cfg(c, "Config", "Cmd"), i, v) json_array_append(command, v);
+        json_array_foreach (cmd_ctr_cfg(c, "Config", "Cmd"), i, v)
+                json_array_append(command, v);
         shown = is_no_trunc || strlen(cmd) <= 20 ? xstrdup(cmd) : xasprintf("%.17s...", cmd);
-        return json_pack("{s:s, s:s, s:[s], s:s, s:s, s:o, s:s, s:I, s:s, s:s, s:s, s:s, s:b, "
-                         "s:i, s:I, s:I, s:I, s:s, s:O, s:b}",
-                         "ID", c->rec->id, "Id",
-                         c->rec->id, "Names", c->rec->name, "Image", c->rec->image_name,
-                         "ImageID", c->rec->image_id, "Command", command, "CommandText", shown,
-                         "Created", (json_int_t) (c->rec->created / 1000000000), "CreatedHuman",
-                         created, "State", c->status, "Status", status, "Ports", ports,
-                         "Exited", !cmd_ctr_is_running(c) && !streq(c->status, "created"),
-                         "ExitCode", c->exit_code, "ExitedAt",
-                         (json_int_t) (c->finished_ns / 1000000000), "StartedAt",
-                         (json_int_t) (c->started_ns / 1000000000), "Pid", (json_int_t) c->pid,
-                         "RunningFor", created, "Labels", labels ? labels : json_null(),
-                         "AutoRemove", cmd_ctr_cfg_bool(c, "HostConfig", "AutoRemove"));
+        return json_pack(
+                "{s:s, s:s, s:[s], s:s, s:s, s:o, s:s, s:I, s:s, s:s, s:s, s:s, s:b, "
+                "s:i, s:I, s:I, s:I, s:s, s:O, s:b}",
+                "ID", c->rec->id, "Id", c->rec->id, "Names", c->rec->name, "Image",
+                c->rec->image_name, "ImageID", c->rec->image_id, "Command", command, "CommandText",
+                shown, "Created", (json_int_t) (c->rec->created / 1000000000), "CreatedHuman",
+                created, "State", c->status, "Status", status, "Ports", ports, "Exited",
+                !cmd_ctr_is_running(c) && !streq(c->status, "created"), "ExitCode", c->exit_code,
+                "ExitedAt", (json_int_t) (c->finished_ns / 1000000000), "StartedAt",
+                (json_int_t) (c->started_ns / 1000000000), "Pid", (json_int_t) c->pid, "RunningFor",
+                created, "Labels", labels ? labels : json_null(), "AutoRemove",
+                cmd_ctr_cfg_bool(c, "HostConfig", "AutoRemove"));
 }
 
 static int cmp_created(const void *a, const void *b)
@@ -156,9 +156,9 @@ static int cmp_created(const void *a, const void *b)
 static int run_ps(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 {
         static const struct cmd_header headers[] = {
-                { "ID", "CONTAINER ID" }, { "CommandText", "COMMAND" },
+                { "ID", "CONTAINER ID" },      { "CommandText", "COMMAND" },
                 { "CreatedHuman", "CREATED" }, { "RunningFor", "CREATED" },
-                { "Names", "NAMES" }, { 0 },
+                { "Names", "NAMES" },          { 0 },
         };
         bool is_all = cmd_flag(a, "all"), is_quiet = cmd_flag(a, "quiet");
         bool is_no_trunc = cmd_flag(a, "no-trunc");
@@ -181,9 +181,10 @@ static int run_ps(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
         if (sort && !streq(sort, "created") && !streq(sort, "id") && !streq(sort, "image") &&
             !streq(sort, "names") && !streq(sort, "status") && !streq(sort, "runningfor") &&
             !streq(sort, "command") && !streq(sort, "size"))
-                return den_error_set(err, 0, "invalid option for --sort, options are: command, "
-                                             "created, id, image, names, runningfor, size, or "
-                                             "status");
+                return den_error_set(err, 0,
+                                     "invalid option for --sort, options are: command, "
+                                     "created, id, image, names, runningfor, size, or "
+                                     "status");
         if (ps_filter_parse(cmd_strv(a, "filter"), &f, err) < 0)
                 goto out;
         if (cmd_ctx_store(ctx, false, &s, err) < 0 || cmd_ctr_load_all(s, &v, &n, err) < 0)
@@ -212,10 +213,10 @@ static int run_ps(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                 json_array_append_new(rows, row);
         }
         if (sort && !streq(sort, "created")) {
-                const char *key = streq(sort, "id")       ? "Id"
-                                  : streq(sort, "image")  ? "Image"
-                                  : streq(sort, "names")  ? "Names"
-                                  : streq(sort, "status") ? "Status"
+                const char *key = streq(sort, "id")        ? "Id"
+                                  : streq(sort, "image")   ? "Image"
+                                  : streq(sort, "names")   ? "Names"
+                                  : streq(sort, "status")  ? "Status"
                                   : streq(sort, "command") ? "CommandText"
                                                            : "Created";
                 size_t m = json_array_size(rows);
@@ -223,7 +224,8 @@ static int run_ps(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                 /* a stable insertion sort by the chosen column (few rows) */
                 for (size_t i = 1; i < m; i++)
                         for (size_t k = i; k > 0; k--) {
-                                json_t *x = json_array_get(rows, k - 1), *y = json_array_get(rows, k);
+                                json_t *x = json_array_get(rows, k - 1),
+                                       *y = json_array_get(rows, k);
                                 const char *xs = json_string_value(json_object_get(x, key));
                                 const char *ys = json_string_value(json_object_get(y, key));
 
@@ -241,8 +243,8 @@ static int run_ps(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
         }
         if (is_quiet && (!format || !*format)) {
                 for (size_t i = 0; i < json_array_size(rows); i++)
-                        printf("%s\n", json_string_value(json_object_get(json_array_get(rows, i),
-                                                                         "ID")));
+                        printf("%s\n",
+                               json_string_value(json_object_get(json_array_get(rows, i), "ID")));
                 r = 0;
                 goto out;
         }
@@ -263,17 +265,22 @@ out:
 }
 
 static const struct cmd_opt ps_opts[] = {
-        { "all", 'a', CMD_OPT_BOOL, NULL, "Show all the containers, default is only running containers" },
+        { "all", 'a', CMD_OPT_BOOL, NULL,
+          "Show all the containers, default is only running containers" },
         { "external", 0, CMD_OPT_BOOL, NULL, "Show containers in storage not controlled by den" },
         { "filter", 'f', CMD_OPT_STRINGS, "strings", "Filter output based on conditions given" },
-        { "format", 0, CMD_OPT_STRING, "string", "Pretty-print containers to JSON or using a Go template" },
-        { "last", 'n', CMD_OPT_STRING, "int", "Print the n last created containers (all states)", "-1" },
+        { "format", 0, CMD_OPT_STRING, "string",
+          "Pretty-print containers to JSON or using a Go template" },
+        { "last", 'n', CMD_OPT_STRING, "int", "Print the n last created containers (all states)",
+          "-1" },
         { "latest", 'l', CMD_OPT_BOOL, NULL, "Act on the latest container den is aware of" },
         { "no-trunc", 0, CMD_OPT_BOOL, NULL, "Display the extended information" },
         { "noheading", 0, CMD_OPT_BOOL, NULL, "Do not print headers" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Print the numeric IDs of the containers only" },
         { "size", 's', CMD_OPT_BOOL, NULL, "Display the total file sizes" },
-        { "sort", 0, CMD_OPT_STRING, "choice", "Sort output by: command, created, id, image, names, runningfor, size, status", "created" },
+        { "sort", 0, CMD_OPT_STRING, "choice",
+          "Sort output by: command, created, id, image, names, runningfor, size, status",
+          "created" },
         { 0 },
 };
 
@@ -422,7 +429,8 @@ static const struct cmd_opt logs_opts[] = {
         { "latest", 'l', CMD_OPT_BOOL, NULL, "Act on the latest container den is aware of" },
         { "names", 'n', CMD_OPT_BOOL, NULL, "Output the container name in the log" },
         { "since", 0, CMD_OPT_STRING, "string", "Show logs since TIMESTAMP" },
-        { "tail", 0, CMD_OPT_STRING, "int", "Output the specified number of LINES at the end of the logs", "-1" },
+        { "tail", 0, CMD_OPT_STRING, "int",
+          "Output the specified number of LINES at the end of the logs", "-1" },
         { "timestamps", 't', CMD_OPT_BOOL, NULL, "Output the timestamps in the log" },
         { "until", 0, CMD_OPT_STRING, "string", "Show logs until TIMESTAMP" },
         { 0 },

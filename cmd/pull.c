@@ -72,8 +72,8 @@ static int parse_platform(const struct cmd_args *a, struct img_pull_opts *po, ch
         return 0;
 }
 
-int cmd_pull_name(struct store *s, const char *name, const struct img_pull_opts *po,
-                     char **ret_id, den_error **err)
+int cmd_pull_name(struct store *s, const char *name, const struct img_pull_opts *po, char **ret_id,
+                  den_error **err)
 {
         struct img_ref **cands = NULL;
         size_t n = 0;
@@ -129,16 +129,23 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 }
 
 static const struct cmd_opt opts[] = {
-        { "all-tags", 'a', CMD_OPT_BOOL, NULL, "All tagged images in the repository will be pulled" },
-        { "arch", 0, CMD_OPT_STRING, "ARCH", "Use ARCH instead of the architecture of the machine for choosing images" },
+        { "all-tags", 'a', CMD_OPT_BOOL, NULL,
+          "All tagged images in the repository will be pulled" },
+        { "arch", 0, CMD_OPT_STRING, "ARCH",
+          "Use ARCH instead of the architecture of the machine for choosing images" },
         { "authfile", 0, CMD_OPT_STRING, "string", "Path of the authentication file" },
-        { "cert-dir", 0, CMD_OPT_STRING, "Pathname", "Use certificates at the specified path to access the registry" },
-        { "creds", 0, CMD_OPT_STRING, "[username[:password]]", "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry" },
+        { "cert-dir", 0, CMD_OPT_STRING, "Pathname",
+          "Use certificates at the specified path to access the registry" },
+        { "creds", 0, CMD_OPT_STRING, "[username[:password]]",
+          "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry" },
         { "os", 0, CMD_OPT_STRING, "OS", "Use OS instead of the running OS for choosing images" },
-        { "platform", 0, CMD_OPT_STRING, "string", "Specify the platform for selecting the image (OS/ARCH[/VARIANT])" },
+        { "platform", 0, CMD_OPT_STRING, "string",
+          "Specify the platform for selecting the image (OS/ARCH[/VARIANT])" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Suppress output information when pulling images" },
-        { "tls-verify", 0, CMD_OPT_BOOL, NULL, "Require HTTPS and verify certificates when contacting registries" },
-        { "variant", 0, CMD_OPT_STRING, "VARIANT", "Use VARIANT instead of the running architecture variant for choosing images" },
+        { "tls-verify", 0, CMD_OPT_BOOL, NULL,
+          "Require HTTPS and verify certificates when contacting registries" },
+        { "variant", 0, CMD_OPT_STRING, "VARIANT",
+          "Use VARIANT instead of the running architecture variant for choosing images" },
         { 0 },
 };
 

@@ -25,15 +25,14 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         if (format)
                 po.format = streq(format, "oci") ? "oci" : "v2s2";
         if (comp && !streq(comp, "gzip"))
-                return den_error_set(err, 0, "unsupported compression format \"%s\": gzip",
-                                     comp);
+                return den_error_set(err, 0, "unsupported compression format \"%s\": gzip", comp);
         if (den_str_has_prefix(target, "docker://")) {
                 target += 9;
         } else {
-                static const char *const transports[] = { "oci:", "oci-archive:",
-                                                          "docker-archive:", "dir:",
-                                                          "containers-storage:",
-                                                          "docker-daemon:" };
+                static const char *const transports[] = {
+                        "oci:", "oci-archive:",        "docker-archive:",
+                        "dir:", "containers-storage:", "docker-daemon:"
+                };
 
                 for (size_t i = 0; i < ARRAY_SIZE(transports); i++)
                         if (den_str_has_prefix(target, transports[i]))
@@ -68,14 +67,20 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 
 static const struct cmd_opt opts[] = {
         { "authfile", 0, CMD_OPT_STRING, "string", "Path of the authentication file" },
-        { "cert-dir", 0, CMD_OPT_STRING, "Pathname", "Path to a directory containing TLS certificates and keys" },
+        { "cert-dir", 0, CMD_OPT_STRING, "Pathname",
+          "Path to a directory containing TLS certificates and keys" },
         { "compression-format", 0, CMD_OPT_STRING, "string", "compression format to use (gzip)" },
-        { "creds", 0, CMD_OPT_STRING, "[username[:password]]", "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry" },
-        { "digestfile", 0, CMD_OPT_STRING, "string", "Write the digest of the pushed image to the specified file" },
-        { "format", 'f', CMD_OPT_STRING, "string", "Manifest type (oci, v2s2, or docker) to use in the destination" },
+        { "creds", 0, CMD_OPT_STRING, "[username[:password]]",
+          "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry" },
+        { "digestfile", 0, CMD_OPT_STRING, "string",
+          "Write the digest of the pushed image to the specified file" },
+        { "format", 'f', CMD_OPT_STRING, "string",
+          "Manifest type (oci, v2s2, or docker) to use in the destination" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Suppress output information when pushing images" },
-        { "remove-signatures", 0, CMD_OPT_BOOL, NULL, "Discard any pre-existing signatures in the image" },
-        { "tls-verify", 0, CMD_OPT_BOOL, NULL, "Require HTTPS and verify certificates when contacting registries" },
+        { "remove-signatures", 0, CMD_OPT_BOOL, NULL,
+          "Discard any pre-existing signatures in the image" },
+        { "tls-verify", 0, CMD_OPT_BOOL, NULL,
+          "Require HTTPS and verify certificates when contacting registries" },
         { 0 },
 };
 

@@ -69,8 +69,9 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         int status = 0;
 
         if (is_all && a->n_pos > 0)
-                return den_error_set(err, 0, "when using the --all switch, you may not pass any "
-                                             "images names or IDs");
+                return den_error_set(err, 0,
+                                     "when using the --all switch, you may not pass any "
+                                     "images names or IDs");
         if (!is_all && a->n_pos == 0)
                 return den_error_set(err, 0, "image name or ID must be specified");
         if (cmd_ctx_store(ctx, true, &s, err) < 0)

@@ -19,9 +19,8 @@ static const char *pick_name(const struct store_image *img, const char *given)
         for (size_t i = 0; img->names && img->names[i]; i++) {
                 size_t nl = strlen(img->names[i]), fl = strlen(full);
 
-                if (streq(img->names[i], full) ||
-                    (nl > fl && img->names[i][nl - fl - 1] == '/' &&
-                     streq(img->names[i] + nl - fl, full)))
+                if (streq(img->names[i], full) || (nl > fl && img->names[i][nl - fl - 1] == '/' &&
+                                                   streq(img->names[i] + nl - fl, full)))
                         return img->names[i];
         }
         return img->names ? img->names[0] : NULL;
@@ -44,8 +43,8 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         } else if (streq(format, "oci-archive")) {
                 f = IMG_ARCHIVE_OCI;
         } else {
-                den_error_set(err, 0,
-                              "unsupported format \"%s\": docker-archive or oci-archive", format);
+                den_error_set(err, 0, "unsupported format \"%s\": docker-archive or oci-archive",
+                              format);
                 goto out;
         }
         if (cmd_ctx_store(ctx, true, &s, err) < 0)
@@ -58,8 +57,9 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         }
         if (!output || streq(output, "-") || streq(output, "/dev/stdout")) {
                 if (isatty(STDOUT_FILENO)) {
-                        den_error_set(err, 0, "refusing to save to terminal. Use -o flag or "
-                                              "redirect");
+                        den_error_set(err, 0,
+                                      "refusing to save to terminal. Use -o flag or "
+                                      "redirect");
                         goto out;
                 }
                 r = img_save(s, items, a->n_pos, f, STDOUT_FILENO, err);
@@ -92,10 +92,14 @@ out:
 }
 
 static const struct cmd_opt opts[] = {
-        { "compress", 0, CMD_OPT_BOOL, NULL, "Compress tarball image layers when saving to a directory (not used for archives)" },
-        { "format", 0, CMD_OPT_STRING, "string", "Save image to docker-archive or oci-archive", "docker-archive" },
-        { "multi-image-archive", 'm', CMD_OPT_BOOL, NULL, "Interpret additional arguments as images not tags and create a multi-image-archive" },
-        { "output", 'o', CMD_OPT_STRING, "string", "Write to a specified file (default: stdout, which must be redirected)" },
+        { "compress", 0, CMD_OPT_BOOL, NULL,
+          "Compress tarball image layers when saving to a directory (not used for archives)" },
+        { "format", 0, CMD_OPT_STRING, "string", "Save image to docker-archive or oci-archive",
+          "docker-archive" },
+        { "multi-image-archive", 'm', CMD_OPT_BOOL, NULL,
+          "Interpret additional arguments as images not tags and create a multi-image-archive" },
+        { "output", 'o', CMD_OPT_STRING, "string",
+          "Write to a specified file (default: stdout, which must be redirected)" },
         { "quiet", 'q', CMD_OPT_BOOL, NULL, "Suppress the output" },
         { 0 },
 };

@@ -50,8 +50,8 @@ struct start_fds {
 
 /* The monitor process: never returns. */
 static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct start_fds *f,
-                                      struct net_config *nc, const char *den_exe,
-                                      const char *root, const char *runroot)
+                                      struct net_config *nc, const char *den_exe, const char *root,
+                                      const char *runroot)
 {
         _cleanup_free_ char *rundir = NULL;
         _cleanup_free_ char *exit_path = den_path_join(c->userdata, "exit");
@@ -87,15 +87,16 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
         }
         if (runtime && *runtime)
                 oci_root = den_path_join(runroot, runtime[0] == '/' ? "oci" : runtime);
-        if (rt_create(&(struct rt_create_opts){
-                              .bundle = c->dir,
-                              .id = c->rec->id,
-                              .stdio = { f->in[0], f->out[1], f->err[1] },
-                              .seccomp_cache_dfd = cache_fd,
-                              .oci_runtime = runtime && *runtime ? runtime : NULL,
-                              .oci_root = oci_root,
-                      },
-                      &ctr, &e) < 0)
+        if (rt_create(
+                    &(struct rt_create_opts){
+                            .bundle = c->dir,
+                            .id = c->rec->id,
+                            .stdio = { f->in[0], f->out[1], f->err[1] },
+                            .seccomp_cache_dfd = cache_fd,
+                            .oci_runtime = runtime && *runtime ? runtime : NULL,
+                            .oci_root = oci_root,
+                    },
+                    &ctr, &e) < 0)
                 goto fail;
         close_fd(&f->in[0]);
         close_fd(&f->out[1]);
@@ -106,8 +107,8 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                 (void) waitpid(ctr->pid, NULL, 0);
                 goto fail;
         }
-        patch = json_pack("{s:{s:s, s:I, s:I, s:I, s:I, s:I, s:b}}", "state", "Status",
-                          "running", "Pid", (json_int_t) ctr->pid, "PidStart",
+        patch = json_pack("{s:{s:s, s:I, s:I, s:I, s:I, s:I, s:b}}", "state", "Status", "running",
+                          "Pid", (json_int_t) ctr->pid, "PidStart",
                           (json_int_t) rt_pid_start_time(ctr->pid), "StartedAt",
                           (json_int_t) now_ns(), "FinishedAt", (json_int_t) 0, "MonitorPid",
                           (json_int_t) getpid(), "OOMKilled", 0);
@@ -130,30 +131,30 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
         keep[n_keep++] = rundir_fd;
         sock = xasprintf("/proc/self/fd/%d/attach", rundir_fd);
         {
-                char *exit_cmd[] = { (char *) den_exe, "--root", (char *) root, "--runroot",
-                                     (char *) runroot, "container", "cleanup", c->rec->id, NULL };
+                char *exit_cmd[] = { (char *) den_exe, "--root",         (char *) root,
+                                     "--runroot",      (char *) runroot, "container",
+                                     "cleanup",        c->rec->id,       NULL };
                 bool is_tty = ctr->pty_master >= 0;
 
-                rt_monitor_exec(&(struct rt_monitor_opts){
-                                        .id = c->rec->id,
-                                        .pid = ctr->pid,
-                                        .out_fd = is_tty ? ctr->pty_master : f->out[0],
-                                        .err_fd = is_tty ? -1 : f->err[0],
-                                        .in_fd = is_tty ? ctr->pty_master : f->in[1],
-                                        .log_path = log_driver && streq(log_driver, "none")
-                                                            ? NULL
-                                                            : log_path,
-                                        .exit_path = exit_path,
-                                        .socket_path = sock,
-                                        .attach_fd = f->attach[1],
-                                        .ready_fd = f->report[1],
-                                        .exit_command = exit_cmd,
-                                        .keep_fds = keep,
-                                        .n_keep_fds = n_keep,
-                                        .is_stdin_once =
-                                                cmd_ctr_cfg_bool(c, "Config", "StdinOnce"),
-                                },
-                                &e);
+                rt_monitor_exec(
+                        &(struct rt_monitor_opts){
+                                .id = c->rec->id,
+                                .pid = ctr->pid,
+                                .out_fd = is_tty ? ctr->pty_master : f->out[0],
+                                .err_fd = is_tty ? -1 : f->err[0],
+                                .in_fd = is_tty ? ctr->pty_master : f->in[1],
+                                .log_path =
+                                        log_driver && streq(log_driver, "none") ? NULL : log_path,
+                                .exit_path = exit_path,
+                                .socket_path = sock,
+                                .attach_fd = f->attach[1],
+                                .ready_fd = f->report[1],
+                                .exit_command = exit_cmd,
+                                .keep_fds = keep,
+                                .n_keep_fds = n_keep,
+                                .is_stdin_once = cmd_ctr_cfg_bool(c, "Config", "StdinOnce"),
+                        },
+                        &e);
         }
         /* den-monitor could not run: nothing may keep running without it */
         (void) kill(ctr->pid, SIGKILL);
@@ -283,8 +284,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                 _cleanup_free_ char *text = NULL;
                 int bdfd;
 
-                if (nc.mode == NET_CONTAINER &&
-                    (env.netns_pid = other_init(s, nc.target, err)) < 0)
+                if (nc.mode == NET_CONTAINER && (env.netns_pid = other_init(s, nc.target, err)) < 0)
                         goto out;
                 if (cmd_spec_build(c->config, &env, &spec, err) < 0)
                         goto out;
@@ -320,8 +320,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                 goto out;
         }
         if (m == 0)
-                monitor_process(s, c, &f, has_net ? &nc : NULL, den_exe, ctx->root,
-                                ctx->runroot);
+                monitor_process(s, c, &f, has_net ? &nc : NULL, den_exe, ctx->root, ctx->runroot);
         close_fd(&f.report[1]);
         close_fd(&f.attach[1]);
         for (int i = 0; i < 2; i++) {
@@ -332,9 +331,9 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         r = read_report(f.report[0], &code, err);
         close_fd(&f.report[0]);
         if (r < 0) {
-                json_t *patch = json_pack("{s:{s:s, s:I, s:I}}", "state", "Status", "exited",
-                                          "ExitCode", (json_int_t) code, "FinishedAt",
-                                          (json_int_t) now_ns());
+                json_t *patch =
+                        json_pack("{s:{s:s, s:I, s:I}}", "state", "Status", "exited", "ExitCode",
+                                  (json_int_t) code, "FinishedAt", (json_int_t) now_ns());
 
                 (void) waitpid(m, NULL, 0);
                 (void) store_container_update(s, c->rec->id, patch, NULL, NULL);

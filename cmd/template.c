@@ -23,11 +23,11 @@
 #define MAX_SPLIT 65536u
 
 /* Appends x to a vector whose capacity is the next power of two of its length. */
-#define PUSH(vec, n, x)                                                                            \
-        do {                                                                                       \
-                if (((n) & ((n) - 1)) == 0)                                                        \
-                        (vec) = xrealloc((vec), ((n) ? 2 * (n) : 1) * sizeof(*(vec)));             \
-                (vec)[(n)++] = (x);                                                                \
+#define PUSH(vec, n, x)                                                                \
+        do {                                                                           \
+                if (((n) & ((n) -1)) == 0)                                             \
+                        (vec) = xrealloc((vec), ((n) ? 2 * (n) : 1) * sizeof(*(vec))); \
+                (vec)[(n)++] = (x);                                                    \
         } while (0)
 
 /* ---------------------------------------------------------------- the compiled template */
@@ -88,8 +88,8 @@ struct node {
 };
 
 struct cmd_template {
-        char *src;   /* the user's text, for error positions */
-        char *text;  /* the text parsed: "table " dropped, podman's escapes applied */
+        char *src;  /* the user's text, for error positions */
+        char *text; /* the text parsed: "table " dropped, podman's escapes applied */
         size_t len;
         size_t *map; /* offset in text -> offset in src */
         struct list root;
@@ -404,10 +404,10 @@ static int lex_identifier(struct lexer *l, size_t p)
                 const char *word;
                 int type;
         } words[] = {
-                { "block", TK_BLOCK },   { "break", TK_BREAK },       { "continue", TK_CONTINUE },
-                { "define", TK_DEFINE }, { "else", TK_ELSE },         { "end", TK_END },
-                { "if", TK_IF },         { "range", TK_RANGE },       { "template", TK_TEMPLATE },
-                { "with", TK_WITH },     { "nil", TK_NIL },           { "true", TK_BOOL },
+                { "block", TK_BLOCK },   { "break", TK_BREAK }, { "continue", TK_CONTINUE },
+                { "define", TK_DEFINE }, { "else", TK_ELSE },   { "end", TK_END },
+                { "if", TK_IF },         { "range", TK_RANGE }, { "template", TK_TEMPLATE },
+                { "with", TK_WITH },     { "nil", TK_NIL },     { "true", TK_BOOL },
                 { "false", TK_BOOL },
         };
         size_t e = p;
@@ -627,8 +627,8 @@ static int lex_comment(struct lexer *l, size_t left)
 static int lex_all(struct lexer *l)
 {
         for (;;) {
-                const char *p = l->pos < l->n ? memmem(l->s + l->pos, l->n - l->pos, "{{", 2)
-                                              : NULL;
+                const char *p =
+                        l->pos < l->n ? memmem(l->s + l->pos, l->n - l->pos, "{{", 2) : NULL;
                 size_t start = l->pos, end = p ? (size_t) (p - l->s) : l->n, tend = end;
                 bool is_trim;
                 int r;
@@ -788,9 +788,9 @@ static int unquote_escape(const char *s, size_t n, size_t *i, char q, struct den
                 return -1;
         for (int k = 0; k < digits; k++, (*i)++) {
                 char d = *i < n ? s[*i] : 0;
-                int x = d >= '0' && d <= '9'   ? d - '0'
+                int x = d >= '0' && d <= '9'                     ? d - '0'
                         : (d | 0x20) >= 'a' && (d | 0x20) <= 'f' ? (d | 0x20) - 'a' + 10
-                                                                  : 99;
+                                                                 : 99;
 
                 if (x >= base)
                         return -1;
@@ -957,8 +957,8 @@ static struct arg *parse_term(struct parser *p)
                 a->fn = func_lookup(t->val, t->len);
                 if (!a->fn) {
                         free_arg(a);
-                        return parse_fail(p, t->pos, "function \"%.*s\" not defined",
-                                          (int) t->len, t->val);
+                        return parse_fail(p, t->pos, "function \"%.*s\" not defined", (int) t->len,
+                                          t->val);
                 }
                 a->name = xstrndup(t->val, t->len);
                 return a;
@@ -985,8 +985,7 @@ static struct arg *parse_term(struct parser *p)
                 return parse_literal(p, t);
         case TK_LPAREN:
                 if (++p->depth > MAX_NESTING)
-                        return parse_fail(p, t->pos, "template nested deeper than %d",
-                                          MAX_NESTING);
+                        return parse_fail(p, t->pos, "template nested deeper than %d", MAX_NESTING);
                 a = new_arg(A_PIPE, t);
                 a->pipe = parse_pipeline(p, "parenthesized pipeline", TK_RPAREN);
                 p->depth--;
@@ -1009,8 +1008,8 @@ static struct arg *parse_operand(struct parser *p)
         if (!a || peek(p)->type != TK_FIELD)
                 return a;
         if (a->kind == A_LIT || a->kind == A_NIL || a->kind == A_DOT) {
-                parse_fail(p, peek(p)->pos, "unexpected . after term %.*s",
-                           (int) (a->end - a->pos), p->t->text + a->pos);
+                parse_fail(p, peek(p)->pos, "unexpected . after term %.*s", (int) (a->end - a->pos),
+                           p->t->text + a->pos);
                 free_arg(a);
                 return NULL;
         }
@@ -1090,8 +1089,8 @@ static bool parse_decl(struct parser *p, struct pipe *pp, const char *context)
                         p->i++;
                         pp->is_assign = t->type == TK_ASSIGN;
                         if (pp->is_assign && !var_defined(p, v->val, v->len)) {
-                                parse_fail(p, v->pos, "undefined variable \"%.*s\"",
-                                           (int) v->len, v->val);
+                                parse_fail(p, v->pos, "undefined variable \"%.*s\"", (int) v->len,
+                                           v->val);
                                 return false;
                         }
                         PUSH(pp->decl, pp->n_decl, xstrndup(v->val, v->len));
@@ -1576,8 +1575,7 @@ static json_t *member(json_t *obj, const char *name)
 }
 
 /* Applies a's field chain to v (consumed). has_args: the last field was given arguments. */
-static int eval_fields(struct exec *x, const struct arg *a, json_t *v, bool has_args,
-                       json_t **ret)
+static int eval_fields(struct exec *x, const struct arg *a, json_t *v, bool has_args, json_t **ret)
 {
         for (size_t i = 0; i < a->n_fields; i++) {
                 const char *name = a->fields[i];
@@ -1671,15 +1669,14 @@ static int eval_command(struct exec *x, json_t *dot, const struct command *c, js
         if (a->kind == A_NIL)
                 return xfail(x, "nil is not a command");
         if (has_args && a->n_fields == 0 && a->kind != A_FIELD)
-                return xfail(x, "can't give argument to non-function %.*s",
-                             (int) (a->end - a->pos), x->t->text + a->pos);
+                return xfail(x, "can't give argument to non-function %.*s", (int) (a->end - a->pos),
+                             x->t->text + a->pos);
         if (eval_base(x, dot, a, &v) < 0)
                 return -1;
         return eval_fields(x, a, v, has_args, ret);
 }
 
-static int eval_pipe(struct exec *x, json_t *dot, const struct pipe *pp, bool do_decl,
-                     json_t **ret)
+static int eval_pipe(struct exec *x, json_t *dot, const struct pipe *pp, bool do_decl, json_t **ret)
 {
         json_t *v = NULL;
 
@@ -1748,8 +1745,8 @@ static int call_func(struct exec *x, json_t *dot, const struct arg *fa, struct a
                 if (fn->max == fn->min)
                         return xfail(x, "wrong number of args for %s: want %d got %zu", fn->name,
                                      fn->min, total);
-                return xfail(x, "wrong number of args for %s: want at least %d got %zu",
-                             fn->name, fn->min, total);
+                return xfail(x, "wrong number of args for %s: want at least %d got %zu", fn->name,
+                             fn->min, total);
         }
         if (!fn->fn)
                 return and_or(x, dot, fn->name[0] == 'o', args, nargs, final, has_final, ret);
@@ -1853,8 +1850,7 @@ static int index_one(struct exec *x, json_t *item, json_t *idx, json_t **ret)
                         return fn_fail(x, "index of untyped nil");
                 *ret = json_string("");
         } else if (json_is_array(item) || json_is_string(item)) {
-                size_t len = json_is_array(item) ? json_array_size(item)
-                                                 : json_string_length(item);
+                size_t len = json_is_array(item) ? json_array_size(item) : json_string_length(item);
 
                 if (index_arg(x, idx, len, &k) < 0)
                         return -1;

@@ -9,8 +9,8 @@ json_t *cmd_version_json(void)
         _cleanup_free_ char *osarch = xasprintf("linux/%s", img_host_arch());
 
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "APIVersion", DEN_VERSION,
-                         "Version", DEN_VERSION, "GoVersion", "", "GitCommit", "", "BuiltTime",
-                         "", "Built", 0, "OsArch", osarch, "Os", "linux");
+                         "Version", DEN_VERSION, "GoVersion", "", "GitCommit", "", "BuiltTime", "",
+                         "Built", 0, "OsArch", osarch, "Os", "linux");
 }
 
 static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
@@ -21,13 +21,14 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 
         if (format && *format)
                 return cmd_output_one(stdout, root, format, err) < 0 ? -1 : 0;
-        printf("Version:      %s\nAPI Version:  %s\nOS/Arch:      %s\n", DEN_VERSION,
-               DEN_VERSION, json_string_value(json_object_get(client, "OsArch")));
+        printf("Version:      %s\nAPI Version:  %s\nOS/Arch:      %s\n", DEN_VERSION, DEN_VERSION,
+               json_string_value(json_object_get(client, "OsArch")));
         return 0;
 }
 
 static const struct cmd_opt opts[] = {
-        { "format", 'f', CMD_OPT_STRING, "string", "Change the output format to JSON or a Go template" },
+        { "format", 'f', CMD_OPT_STRING, "string",
+          "Change the output format to JSON or a Go template" },
         { 0 },
 };
 

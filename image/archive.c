@@ -37,8 +37,7 @@ static int tar_data(void *ud, const void *buf, size_t n, den_error **err)
         return 0;
 }
 
-static int put_entry(struct archive *a, const char *name, int type, uint64_t size,
-                     den_error **err)
+static int put_entry(struct archive *a, const char *name, int type, uint64_t size, den_error **err)
 {
         struct archive_entry *e = archive_entry_new();
         int r;
@@ -116,8 +115,8 @@ static int save_docker(struct store *s, const struct img_save_item *items, size_
                 json_t *tags = json_array();
                 size_t len = 0;
 
-                if (store_blob_read(s, img->config_digest, IMG_MAX_CONFIG_SIZE, &cfg, &len,
-                                    err) < 0 ||
+                if (store_blob_read(s, img->config_digest, IMG_MAX_CONFIG_SIZE, &cfg, &len, err) <
+                            0 ||
                     put_mem(a, cfgname, cfg, len, err) < 0) {
                         json_decref(layers);
                         json_decref(tags);
@@ -142,17 +141,17 @@ static int save_docker(struct store *s, const struct img_save_item *items, size_
 
                         json_array_append_new(tags, json_string(items[i].name));
                         if (colon && (!slash || colon > slash) && k > 0) {
-                                _cleanup_free_ char *repo = xstrndup(
-                                        items[i].name, (size_t) (colon - items[i].name));
+                                _cleanup_free_ char *repo =
+                                        xstrndup(items[i].name, (size_t) (colon - items[i].name));
                                 json_t *rt = json_object_get(repos, repo);
 
                                 if (!rt) {
                                         rt = json_object();
                                         json_object_set_new(repos, repo, rt);
                                 }
-                                json_object_set_new(rt, colon + 1,
-                                                    json_string(den_digest_hex(
-                                                            img->layers[k - 1])));
+                                json_object_set_new(
+                                        rt, colon + 1,
+                                        json_string(den_digest_hex(img->layers[k - 1])));
                         }
                 }
                 json_array_append_new(manifest, json_pack("{s:s, s:o, s:o}", "Config", cfgname,
@@ -196,8 +195,8 @@ static char *oci_manifest(struct store *s, const struct store_image *img, size_t
         return body;
 }
 
-static int save_oci(struct store *s, const struct img_save_item *items, size_t n,
-                    struct archive *a, den_error **err)
+static int save_oci(struct store *s, const struct img_save_item *items, size_t n, struct archive *a,
+                    den_error **err)
 {
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
         json_auto_t *index = json_pack("{s:i, s:[]}", "schemaVersion", 2, "manifests");
@@ -226,8 +225,8 @@ static int save_oci(struct store *s, const struct img_save_item *items, size_t n
                             put_layer(s, a, lname, img->layers[k], err) < 0)
                                 return -1;
                 }
-                if (store_blob_read(s, img->config_digest, IMG_MAX_CONFIG_SIZE, &cfg, &len,
-                                    err) < 0)
+                if (store_blob_read(s, img->config_digest, IMG_MAX_CONFIG_SIZE, &cfg, &len, err) <
+                    0)
                         return -1;
                 if (!(i > 0 && streq(items[i - 1].img->id, img->id)) &&
                     put_mem(a, cfgname, cfg, len, err) < 0)
@@ -238,8 +237,8 @@ static int save_oci(struct store *s, const struct img_save_item *items, size_t n
                 if (!(i > 0 && streq(items[i - 1].img->id, img->id)) &&
                     put_mem(a, mname, mbody, mlen, err) < 0)
                         return -1;
-                desc = json_pack("{s:s, s:s, s:I}", "mediaType", IMG_MEDIA_OCI_MANIFEST,
-                                 "digest", mdigest, "size", (json_int_t) mlen);
+                desc = json_pack("{s:s, s:s, s:I}", "mediaType", IMG_MEDIA_OCI_MANIFEST, "digest",
+                                 mdigest, "size", (json_int_t) mlen);
                 if (items[i].name)
                         json_object_set_new(desc, "annotations",
                                             json_pack("{s:s}", "org.opencontainers.image.ref.name",
@@ -356,8 +355,8 @@ static int tmp_fd(struct store *s, den_error **err)
         return fd;
 }
 
-static int read_entry(struct store *s, struct archive *a, struct archive_entry *ae,
-                      struct entry *e, den_error **err)
+static int read_entry(struct store *s, struct archive *a, struct archive_entry *ae, struct entry *e,
+                      den_error **err)
 {
         la_int64_t size = archive_entry_size(ae);
         char buf[65536];
@@ -428,8 +427,9 @@ static int read_all(struct store *s, int in_fd, struct entries *es, den_error **
         if (rr != ARCHIVE_EOF)
                 r = den_error_set(err, 0, "read archive: %s", archive_error_string(a));
         else if (es->n == 0)
-                r = den_error_set(err, 0, "read archive: no files in it (is it an image "
-                                          "archive?)");
+                r = den_error_set(err, 0,
+                                  "read archive: no files in it (is it an image "
+                                  "archive?)");
 out:
         archive_read_free(a);
         return r;
@@ -518,8 +518,8 @@ static int load_one(struct store *s, const struct entries *es, const struct load
         if (img_config_parse(cbody, clen, &cfg, err) < 0)
                 return den_error_wrap(err, "config \"%s\"", li->config_name);
         if (den_strv_len(cfg->diff_ids) != nl)
-                return den_error_set(err, 0, "image has %zu layers but its config %zu diff_ids",
-                                     nl, den_strv_len(cfg->diff_ids));
+                return den_error_set(err, 0, "image has %zu layers but its config %zu diff_ids", nl,
+                                     den_strv_len(cfg->diff_ids));
         if (load_layers(s, es, li, cfg, err) < 0)
                 return -1;
         if (li->manifest) {
@@ -536,9 +536,8 @@ static int load_one(struct store *s, const struct entries *es, const struct load
         for (size_t i = 0; li->names && li->names[i]; i++) {
                 const char *colon = strrchr(li->names[i], ':');
                 const char *slash = strrchr(li->names[i], '/');
-                size_t rl = colon && (!slash || colon > slash)
-                                    ? (size_t) (colon - li->names[i])
-                                    : strlen(li->names[i]);
+                size_t rl = colon && (!slash || colon > slash) ? (size_t) (colon - li->names[i])
+                                                               : strlen(li->names[i]);
                 _cleanup_free_ char *d = xasprintf("%.*s@%s", (int) rl, li->names[i], mdigest);
 
                 den_strv_push(&digests, d);
@@ -548,8 +547,8 @@ static int load_one(struct store *s, const struct entries *es, const struct load
                 .names = li->names,
                 .digests = digests,
                 .manifest_digest = mdigest,
-                .manifest_media_type = li->manifest_media_type ? li->manifest_media_type
-                                                               : IMG_MEDIA_OCI_MANIFEST,
+                .manifest_media_type =
+                        li->manifest_media_type ? li->manifest_media_type : IMG_MEDIA_OCI_MANIFEST,
                 .config_digest = cdigest,
                 .layers = cfg->diff_ids,
                 .created = cfg->created_unix,
@@ -596,16 +595,14 @@ static char **json_strv(json_t *arr)
         size_t i;
         json_t *x;
 
-        json_array_foreach(arr, i, x)
-        {
+        json_array_foreach (arr, i, x) {
                 if (json_is_string(x))
                         den_strv_push(&v, json_string_value(x));
         }
         return v;
 }
 
-static int load_docker(struct store *s, const struct entries *es, char ***loaded,
-                       den_error **err)
+static int load_docker(struct store *s, const struct entries *es, char ***loaded, den_error **err)
 {
         _cleanup_free_ char *text = NULL;
         json_auto_t *root = NULL;
@@ -619,8 +616,7 @@ static int load_docker(struct store *s, const struct entries *es, char ***loaded
         if (!root || !json_is_array(root))
                 return den_error_set(err, 0, "manifest.json: %s",
                                      root ? "not an array" : jerr.text);
-        json_array_foreach(root, i, item)
-        {
+        json_array_foreach (root, i, item) {
                 json_t *cfg = json_object_get(item, "Config");
                 json_t *layers = json_object_get(item, "Layers");
                 json_t *tags = json_object_get(item, "RepoTags");
@@ -631,14 +627,14 @@ static int load_docker(struct store *s, const struct entries *es, char ***loaded
 
                 if (!json_is_string(cfg) || !json_is_array(layers) ||
                     (tags && !json_is_array(tags) && !json_is_null(tags)))
-                        return den_error_set(err, 0, "manifest.json: entry %zu: expected "
-                                                     "Config, Layers and RepoTags",
+                        return den_error_set(err, 0,
+                                             "manifest.json: entry %zu: expected "
+                                             "Config, Layers and RepoTags",
                                              i);
                 li.config_name = json_string_value(cfg);
                 li.layer_names = json_strv(layers);
                 li.names = xcalloc(1, sizeof(char *));
-                json_array_foreach(tags, k, t)
-                {
+                json_array_foreach (tags, k, t) {
                         char *n = json_is_string(t) ? docker_name(json_string_value(t), true, err)
                                                     : NULL;
 
@@ -678,8 +674,8 @@ static int verified_blob(const struct entries *es, const char *digest, size_t ma
         den_sha256_buf(*ret, *ret_len, got);
         if (!streq(got, digest)) {
                 free(steal_ptr(*ret));
-                return den_error_set(err, 0, "blob digest mismatch: expected %s, got %s",
-                                     digest, got);
+                return den_error_set(err, 0, "blob digest mismatch: expected %s, got %s", digest,
+                                     got);
         }
         return 0;
 }
@@ -755,8 +751,8 @@ static int load_oci(struct store *s, const struct entries *es, char ***loaded, d
                         "org.opencontainers.image.ref.name");
 
                 if (load_oci_manifest(s, es, idx->manifests[i].digest,
-                                      json_is_string(ann) ? json_string_value(ann) : NULL,
-                                      loaded, err) < 0)
+                                      json_is_string(ann) ? json_string_value(ann) : NULL, loaded,
+                                      err) < 0)
                         return -1;
         }
         return 0;
@@ -775,8 +771,9 @@ int img_load(struct store *s, int in_fd, char ***ret_loaded, den_error **err)
                 else if (entry_find(&es, "index.json"))
                         r = load_oci(s, &es, &loaded, err);
                 else
-                        r = den_error_set(err, 0, "unknown archive: neither manifest.json "
-                                                  "(docker-archive) nor index.json (oci-archive)");
+                        r = den_error_set(err, 0,
+                                          "unknown archive: neither manifest.json "
+                                          "(docker-archive) nor index.json (oci-archive)");
         }
         entries_clear(&es);
         if (r < 0) {

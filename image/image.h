@@ -34,7 +34,8 @@ char *img_ref_repo(const struct img_ref *r);
 /* True when s looks like a (possibly short) hex image ID rather than a name. */
 bool img_ref_looks_like_id(const char *s);
 
-/* ================================================================ registries.conf (registries.c) */
+/* ================================================================ registries.conf (registries.c)
+ */
 
 struct img_registry_conf {
         char *prefix;   /* as written: "example.com/foo" or "*.example.com" */
@@ -91,8 +92,8 @@ int img_auth_store(const char *authfile, const char *key, const char *user, cons
 /* Removes one key (all when key is NULL). Returns 1 when removed, 0 when not present. */
 int img_auth_remove(const char *authfile, const char *key, den_error **err);
 /* Parses a JSON document in auth.json format for key; for tests and fuzzing. */
-int img_auth_parse(const char *text, size_t len, const char *key, char **ret_user,
-                   char **ret_pass, den_error **err);
+int img_auth_parse(const char *text, size_t len, const char *key, char **ret_user, char **ret_pass,
+                   den_error **err);
 
 /* ================================================================ registry client (registry.c) */
 
@@ -124,8 +125,8 @@ struct img_client;
 /* A client for one registry (domain as in img_ref, "docker.io" mapped to its API host). Safe
  * to use from one thread at a time; img_client_clone gives another thread its own handle that
  * shares the credentials and tokens learned so far. */
-int img_client_new(const char *domain, const struct img_client_opts *opts,
-                   struct img_client **ret, den_error **err);
+int img_client_new(const char *domain, const struct img_client_opts *opts, struct img_client **ret,
+                   den_error **err);
 struct img_client *img_client_clone(struct img_client *c);
 void img_client_free(struct img_client *c);
 /* GET /v2/ to check reachability and credentials (login uses it). */
@@ -141,9 +142,9 @@ int img_client_get_blob(struct img_client *c, const char *repo, const char *dige
                         char **ret, size_t *ret_len, den_error **err);
 /* Streams a blob's body into fd (no verification: the reader of fd verifies). progress, when
  * set, is called with the bytes received so far. */
-int img_client_get_blob_to_fd(struct img_client *c, const char *repo, const char *digest,
-                              int fd, void (*progress)(void *ud, uint64_t done, uint64_t total),
-                              void *ud, den_error **err);
+int img_client_get_blob_to_fd(struct img_client *c, const char *repo, const char *digest, int fd,
+                              void (*progress)(void *ud, uint64_t done, uint64_t total), void *ud,
+                              den_error **err);
 /* HEAD a blob: 1 exists, 0 missing. */
 int img_client_blob_exists(struct img_client *c, const char *repo, const char *digest,
                            den_error **err);
@@ -154,8 +155,7 @@ int img_client_blob_mount(struct img_client *c, const char *repo, const char *di
 int img_client_put_blob_fd(struct img_client *c, const char *repo, const char *digest, int fd,
                            uint64_t size, den_error **err);
 int img_client_put_manifest(struct img_client *c, const char *repo, const char *ref,
-                            const char *media_type, const char *body, size_t len,
-                            den_error **err);
+                            const char *media_type, const char *body, size_t len, den_error **err);
 /* GET /v2/<repo>/tags/list (follows Link pagination). */
 int img_client_list_tags(struct img_client *c, const char *repo, char ***ret, den_error **err);
 
@@ -183,7 +183,8 @@ char *img_registry_error_text(const char *body, size_t len);
 /* The target of the rel="next" link in a Link header, or NULL. */
 char *img_link_next(const char *header);
 
-/* ================================================================ manifests and configs (manifest.c, config.c) */
+/* ================================================================ manifests and configs
+ * (manifest.c, config.c) */
 
 struct img_descriptor {
         char *media_type;
@@ -299,7 +300,7 @@ struct img_layer_result {
         char digest[72];  /* of the bytes read from in_fd */
         char diff_id[72]; /* of the uncompressed tar stream */
         uint64_t compressed_size;
-        uint64_t size; /* uncompressed tar bytes */
+        uint64_t size;     /* uncompressed tar bytes */
         char *compression; /* "gzip", "zstd" or "none" */
 };
 
@@ -341,9 +342,9 @@ struct img_pull_opts {
         const char *os; /* NULL: host */
         const char *arch;
         const char *variant;
-        bool is_quiet;         /* no progress output */
-        bool is_progress_tty;  /* draw progress bars (stderr is a terminal) */
-        FILE *progress_out;    /* where "Copying blob ..." lines go (stderr) */
+        bool is_quiet;        /* no progress output */
+        bool is_progress_tty; /* draw progress bars (stderr is a terminal) */
+        FILE *progress_out;   /* where "Copying blob ..." lines go (stderr) */
 };
 
 /* Pulls one fully qualified reference into the store: manifest (index -> platform), config,
@@ -377,7 +378,7 @@ int img_tarsplit_replay(int rec_fd, int root_dfd,
 
 struct img_push_opts {
         struct img_client_opts client;
-        const char *format;      /* "oci", "v2s2", or NULL: as stored */
+        const char *format; /* "oci", "v2s2", or NULL: as stored */
         bool is_quiet;
         FILE *progress_out;
         bool is_remove_signatures;

@@ -16,8 +16,7 @@ static char **json_form(const char *arg)
         if (!v || !json_is_array(v))
                 return NULL;
         out = xcalloc(1, sizeof(char *));
-        json_array_foreach(v, i, x)
-        {
+        json_array_foreach (v, i, x) {
                 if (!json_is_string(x)) {
                         den_strv_free(out);
                         return NULL;
@@ -156,8 +155,8 @@ static int change_expose(struct img_config *c, const char *arg, den_error **err)
                 if (den_parse_int(w, 1, 65535, &n) < 0 ||
                     (slash && !streq(slash + 1, "tcp") && !streq(slash + 1, "udp") &&
                      !streq(slash + 1, "sctp")))
-                        return den_error_set(err, 0, "invalid port \"%s%s%s\"", w,
-                                             slash ? "/" : "", slash ? slash + 1 : "");
+                        return den_error_set(err, 0, "invalid port \"%s%s%s\"", w, slash ? "/" : "",
+                                             slash ? slash + 1 : "");
                 port = xasprintf("%d/%s", n, slash ? slash + 1 : "tcp");
                 if (!den_strv_contains(c->exposed_ports, port))
                         den_strv_push(&c->exposed_ports, port);
@@ -201,8 +200,8 @@ int img_config_apply_change(struct img_config *c, const char *change, den_error 
         while (isspace((unsigned char) *p) || (*p == '=' && p == change + kl))
                 p++;
         if (!*p)
-                return den_error_set(err, 0, "invalid change \"%s\": %s needs an argument",
-                                     change, key);
+                return den_error_set(err, 0, "invalid change \"%s\": %s needs an argument", change,
+                                     key);
         if (streq(key, "CMD") || streq(key, "ENTRYPOINT")) {
                 char **v = json_form(p);
                 bool is_cmd = streq(key, "CMD");
@@ -311,7 +310,7 @@ int img_import(struct store *s, int in_fd, const struct img_import_opts *o, char
                 const char *colon = strrchr(o->name, ':');
                 const char *slash = strrchr(o->name, '/');
                 size_t rl = colon && (!slash || colon > slash) ? (size_t) (colon - o->name)
-                                                              : strlen(o->name);
+                                                               : strlen(o->name);
 
                 names[0] = (char *) o->name;
                 digests[0] = xasprintf("%.*s@%s", (int) rl, o->name, mdigest);

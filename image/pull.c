@@ -116,8 +116,9 @@ static int fetch_layer(struct layer_job *j, den_error **err)
                 .expected_diff_id = j->diff_id,
                 .whiteouts = IMG_WHITEOUT_OVERLAY,
         };
-        struct fetch_arg fa = { .client = j->client, .repo = pc->repo_path,
-                                .digest = j->desc->digest, .fd = -EBADF };
+        struct fetch_arg fa = {
+                .client = j->client, .repo = pc->repo_path, .digest = j->desc->digest, .fd = -EBADF
+        };
         _cleanup_close_ int rfd = -EBADF;
         int p[2];
         pthread_t th;
@@ -200,11 +201,11 @@ static int fetch_layers(struct pull_ctx *pc, struct img_client *c, const struct 
                 if (is_dup)
                         continue;
                 if (store_layer_exists(pc->s, cfg->diff_ids[i])) {
-                        say(pc, "Copying blob %s skipped: already exists\n",
-                            m->layers[i].digest);
+                        say(pc, "Copying blob %s skipped: already exists\n", m->layers[i].digest);
                         continue;
                 }
-                jobs[n_jobs++] = (struct layer_job){ .pc = pc, .desc = &m->layers[i],
+                jobs[n_jobs++] = (struct layer_job){ .pc = pc,
+                                                     .desc = &m->layers[i],
                                                      .diff_id = cfg->diff_ids[i] };
         }
         n_workers = n_jobs < PULL_PARALLEL ? n_jobs : PULL_PARALLEL;
@@ -265,8 +266,7 @@ static int get_image_manifest(struct img_client *c, const struct img_ref *ref,
                 free(steal_ptr(mt));
                 snprintf(want, sizeof(want), "%s", m->manifests[i].digest);
                 img_manifest_free(steal_ptr(m));
-                if (img_client_get_manifest(c, ref->path, want, &body, &len, &mt, digest,
-                                            err) < 0)
+                if (img_client_get_manifest(c, ref->path, want, &body, &len, &mt, digest, err) < 0)
                         return -1;
                 if (img_manifest_parse(body, len, mt, &m, err) < 0)
                         return -1;
@@ -283,7 +283,9 @@ static int get_image_manifest(struct img_client *c, const struct img_ref *ref,
 static int pull_one(struct store *s, struct img_client *c, const struct img_ref *ref,
                     const struct img_pull_opts *opts, char **ret_id, den_error **err)
 {
-        struct pull_ctx pc = { .s = s, .repo_path = ref->path, .opts = opts,
+        struct pull_ctx pc = { .s = s,
+                               .repo_path = ref->path,
+                               .opts = opts,
                                .lock = PTHREAD_MUTEX_INITIALIZER,
                                .out = opts->is_quiet ? NULL : opts->progress_out };
         _cleanup_(img_manifest_freep) struct img_manifest *m = NULL;
@@ -301,8 +303,8 @@ static int pull_one(struct store *s, struct img_client *c, const struct img_ref 
 
         if (get_image_manifest(c, ref, opts, &mbody, &mlen, mdigest, idigest, &m, err) < 0)
                 return -1;
-        if (img_client_get_blob(c, ref->path, m->config.digest, IMG_MAX_CONFIG_SIZE, &cbody,
-                                &clen, err) < 0)
+        if (img_client_get_blob(c, ref->path, m->config.digest, IMG_MAX_CONFIG_SIZE, &cbody, &clen,
+                                err) < 0)
                 return den_error_wrap(err, "copy config %s", m->config.digest);
         if (img_config_parse(cbody, clen, &cfg, err) < 0)
                 return den_error_wrap(err, "config %s", m->config.digest);

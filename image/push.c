@@ -120,8 +120,8 @@ static int build_layer_blob(struct store *s, const char *diff_id, char ret_diges
         }
         den_sha256_final(steal_ptr(g.tar_hash), diff);
         if (!streq(diff, diff_id)) {
-                den_error_set(err, 0, "layer %s changed in the store: it now hashes to %s",
-                              diff_id, diff);
+                den_error_set(err, 0, "layer %s changed in the store: it now hashes to %s", diff_id,
+                              diff);
                 goto out;
         }
         den_sha256_final(steal_ptr(g.out.h), ret_digest);
@@ -184,9 +184,8 @@ static bool media_fits(const char *media, bool is_oci)
 }
 
 static int push_layer(struct store *s, struct img_client *c, const struct img_ref *dest,
-                      const char *from, const char *diff_id, struct img_descriptor *d,
-                      bool is_oci, const struct img_push_opts *o, bool *ret_changed,
-                      den_error **err)
+                      const char *from, const char *diff_id, struct img_descriptor *d, bool is_oci,
+                      const struct img_push_opts *o, bool *ret_changed, den_error **err)
 {
         _cleanup_close_ int fd = -EBADF;
         char digest[72];
@@ -264,15 +263,14 @@ int img_push(struct store *s, const struct store_image *img, const struct img_re
 
         if (!dest->domain)
                 return den_error_set(err, 0, "push: destination is not fully qualified");
-        if (store_blob_read(s, img->manifest_digest, IMG_MAX_MANIFEST_SIZE, &mbody, &mlen,
-                            err) < 0 ||
+        if (store_blob_read(s, img->manifest_digest, IMG_MAX_MANIFEST_SIZE, &mbody, &mlen, err) <
+                    0 ||
             img_manifest_parse(mbody, mlen, img->manifest_media_type, &m, err) < 0)
                 return -1;
         if (m->n_layers != nl)
-                return den_error_set(err, 0, "image %.12s: manifest and layers disagree",
-                                     img->id);
-        is_oci = o->format ? streq(o->format, "oci") : !streq(m->media_type,
-                                                              IMG_MEDIA_DOCKER_MANIFEST);
+                return den_error_set(err, 0, "image %.12s: manifest and layers disagree", img->id);
+        is_oci = o->format ? streq(o->format, "oci")
+                           : !streq(m->media_type, IMG_MEDIA_DOCKER_MANIFEST);
         if (is_oci != !streq(m->media_type, IMG_MEDIA_DOCKER_MANIFEST))
                 is_changed = true;
         if (img_client_new(dest->domain, &o->client, &c, err) < 0)
@@ -288,11 +286,11 @@ int img_push(struct store *s, const struct store_image *img, const struct img_re
         blen = mlen;
         if (is_changed) {
                 free(m->media_type);
-                m->media_type = xstrdup(is_oci ? IMG_MEDIA_OCI_MANIFEST
-                                               : IMG_MEDIA_DOCKER_MANIFEST);
+                m->media_type =
+                        xstrdup(is_oci ? IMG_MEDIA_OCI_MANIFEST : IMG_MEDIA_DOCKER_MANIFEST);
                 free(m->config.media_type);
-                m->config.media_type = xstrdup(is_oci ? IMG_MEDIA_OCI_CONFIG
-                                                      : IMG_MEDIA_DOCKER_CONFIG);
+                m->config.media_type =
+                        xstrdup(is_oci ? IMG_MEDIA_OCI_CONFIG : IMG_MEDIA_DOCKER_CONFIG);
                 newbody = img_manifest_serialize(m, &blen);
                 body = newbody;
         }

@@ -278,8 +278,7 @@ static void header_done(struct img_tarsplit_rec *r)
                 if (r->pending_path) {
                         name = steal_ptr(r->pending_path);
                 } else if (memcmp(h + 257, "ustar", 5) == 0 && h[345]) {
-                        name = xasprintf("%.155s/%.100s", (const char *) h + 345,
-                                         (const char *) h);
+                        name = xasprintf("%.155s/%.100s", (const char *) h + 345, (const char *) h);
                 } else {
                         name = xstrndup((const char *) h, 100);
                 }
@@ -368,8 +367,7 @@ int img_tarsplit_rec_finish(struct img_tarsplit_rec *r, char **ret, size_t *ret_
 {
         if (!r->is_broken && r->hdr_len != 0)
                 keep_raw(r, r->hdr, r->hdr_len); /* a stream ending mid-block */
-        if (!r->is_broken && r->state != TS_HEADER && r->state != TS_TRAILER &&
-            r->state != TS_PAD)
+        if (!r->is_broken && r->state != TS_HEADER && r->state != TS_TRAILER && r->state != TS_PAD)
                 r->is_broken = true;
         flush_raw(r);
         if (r->is_broken || archive_write_close(r->w) != ARCHIVE_OK) {
@@ -448,8 +446,7 @@ static int replay_file(int root_dfd, const char *path, uint64_t size, char *buf,
                 char extra;
 
                 if (read(fd, &extra, 1) == 1)
-                        return den_error_set(err, 0, "\"%s\" is longer than its layer entry",
-                                             path);
+                        return den_error_set(err, 0, "\"%s\" is longer than its layer entry", path);
         }
         return 0;
 }
@@ -505,8 +502,8 @@ int img_tarsplit_replay(int rec_fd, int root_dfd,
                                 den_error_set(err, 0, "read tar layout: bad path");
                                 goto out;
                         }
-                        if (replay_file(root_dfd, path, get_u64(sz), buf, buflen, write, ud,
-                                        err) < 0)
+                        if (replay_file(root_dfd, path, get_u64(sz), buf, buflen, write, ud, err) <
+                            0)
                                 goto out;
                 } else {
                         den_error_set(err, 0, "read tar layout: bad record");

@@ -227,7 +227,8 @@ static int mount_fs(int root, const struct rt_mount *m, den_error **err)
                 return den_error_set(err, errno, "mount %s to \"%s\"", m->type, m->destination);
         if (m->propagation) {
                 /* the fd names the directory below the new mount: reopen to reach the mount */
-                _cleanup_close_ int nfd = den_open_in_root(root, m->destination, O_PATH | O_CLOEXEC, 0);
+                _cleanup_close_ int nfd =
+                        den_open_in_root(root, m->destination, O_PATH | O_CLOEXEC, 0);
                 char pn[64];
 
                 if (nfd < 0)

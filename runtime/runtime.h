@@ -46,8 +46,7 @@ struct rt_userns_source {
         const char *subuid_path;
         const char *subgid_path;
 };
-int rt_userns_plan_for(const struct rt_userns_source *src, struct rt_userns **ret,
-                       den_error **err);
+int rt_userns_plan_for(const struct rt_userns_source *src, struct rt_userns **ret, den_error **err);
 void rt_userns_free(struct rt_userns *u);
 /* Moves the calling (single-threaded) process into a new user namespace with the planned
  * mapping (newuidmap/newgidmap run in parallel from a helper outside it) and becomes root
@@ -96,8 +95,8 @@ struct rt_seccomp_target {
 int rt_seccomp_apply(const struct rt_seccomp *p, char *const *caps, den_error **err);
 /* Writes the compiled BPF program (struct sock_filter[]) to fd. */
 int rt_seccomp_export_bpf(const struct rt_seccomp *p, char *const *caps, int fd, den_error **err);
-int rt_seccomp_export_bpf_for(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
-                              int fd, den_error **err);
+int rt_seccomp_export_bpf_for(const struct rt_seccomp *p, const struct rt_seccomp_target *t, int fd,
+                              den_error **err);
 /* The compiled BPF program in memory (free() it): build once, in the parent or from a cache,
  * and load it in the child with rt_seccomp_load_bpf, which then costs one syscall. */
 int rt_seccomp_compile(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
@@ -138,7 +137,8 @@ json_t *rt_seccomp_to_oci(const struct rt_seccomp *p, const struct rt_seccomp_ta
  * mappings (--userns=keep-id and friends), written directly since the caller is root in den's
  * namespace. */
 
-/* ---------------------------------------------------------------- OCI runtime (spec.c, create.c, exec.c, oci.c) */
+/* ---------------------------------------------------------------- OCI runtime (spec.c, create.c,
+ * exec.c, oci.c) */
 
 /* A parsed, validated config.json (OCI runtime-spec 1.x), the fields den's runtime honours. */
 struct rt_spec;
@@ -209,32 +209,32 @@ int rt_exec(pid_t init_pid, const struct rt_spec *spec, const char *process_json
  * runtime the caller signals the pid (pidfd) directly. */
 int rt_oci_kill(const char *oci_runtime, const char *oci_root, const char *id, int sig,
                 den_error **err);
-int rt_oci_delete(const char *oci_runtime, const char *oci_root, const char *id,
-                  den_error **err);
+int rt_oci_delete(const char *oci_runtime, const char *oci_root, const char *id, den_error **err);
 /* "runc version 1.1.5" style first line, for `den info` (NULL when the runtime is missing). */
 char *rt_oci_version(const char *oci_runtime);
 
-/* ---------------------------------------------------------------- monitor (monitor*.c, attach.c, logs.c, exit.c) */
+/* ---------------------------------------------------------------- monitor (monitor*.c, attach.c,
+ * logs.c, exit.c) */
 
 /* What den-monitor is told when M execs it. All fds are inherited; everything else is closed
  * by rt_monitor_exec before the exec. */
 struct rt_monitor_opts {
         const char *id;
-        pid_t pid;            /* the container's init: a child of the calling process */
-        int out_fd;           /* stdout pipe read end, or the pty master with a terminal */
-        int err_fd;           /* stderr pipe read end; -1 with a terminal */
-        int in_fd;            /* stdin pipe write end (-i) or the pty master; -1: no stdin */
-        const char *log_path; /* k8s-file log; NULL for --log-driver none */
+        pid_t pid;               /* the container's init: a child of the calling process */
+        int out_fd;              /* stdout pipe read end, or the pty master with a terminal */
+        int err_fd;              /* stderr pipe read end; -1 with a terminal */
+        int in_fd;               /* stdin pipe write end (-i) or the pty master; -1: no stdin */
+        const char *log_path;    /* k8s-file log; NULL for --log-driver none */
         const char *exit_path;   /* the exit record (rt_exit_read) */
         const char *socket_path; /* the attach socket the monitor creates (SOCK_SEQPACKET) */
-        int attach_fd;        /* a connected attach client from the start (foreground run), -1 */
-        int ready_fd;         /* written "ok\n" and closed once the socket listens; -1 */
+        int attach_fd;           /* a connected attach client from the start (foreground run), -1 */
+        int ready_fd;            /* written "ok\n" and closed once the socket listens; -1 */
         char *const *exit_command; /* argv run after the exit record is written (den's cleanup:
                                     * unmount, network teardown, --rm); NULL: none */
-        const int *keep_fds;  /* more fds to keep open for the container's lifetime (the
-                               * network's lifetime fds), n_keep_fds of them */
+        const int *keep_fds;       /* more fds to keep open for the container's lifetime (the
+                                    * network's lifetime fds), n_keep_fds of them */
         size_t n_keep_fds;
-        bool is_stdin_once;   /* close the container's stdin when the first attach ends */
+        bool is_stdin_once; /* close the container's stdin when the first attach ends */
 };
 /* Execs den-monitor (found beside /proc/self/exe, or $DEN_MONITOR) in the calling process;
  * returns only on failure. */
@@ -271,16 +271,16 @@ int rt_attach_run(int sock, const struct rt_attach_opts *o, int *ret_exit_code, 
 
 /* Logs: podman's k8s-file format, one line per chunk: "<RFC3339Nano> stdout|stderr F|P text". */
 struct rt_log_opts {
-        bool is_timestamps;  /* prefix each line with its time as podman does */
-        int64_t since_ns;    /* 0: from the start */
-        int64_t until_ns;    /* 0: to the end */
-        long tail;           /* < 0: all lines */
-        bool is_follow;      /* keep reading until is_done() says the container has exited and
-                              * the file is drained */
+        bool is_timestamps; /* prefix each line with its time as podman does */
+        int64_t since_ns;   /* 0: from the start */
+        int64_t until_ns;   /* 0: to the end */
+        long tail;          /* < 0: all lines */
+        bool is_follow;     /* keep reading until is_done() says the container has exited and
+                             * the file is drained */
         bool (*is_done)(void *userdata);
         void *userdata;
-        const char *prefix;  /* printed before each line (several containers: "<id12> ") */
-        int out_fd, err_fd;  /* where stdout and stderr lines go */
+        const char *prefix; /* printed before each line (several containers: "<id12> ") */
+        int out_fd, err_fd; /* where stdout and stderr lines go */
 };
 int rt_log_print(const char *log_path, const struct rt_log_opts *o, den_error **err);
 

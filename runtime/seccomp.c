@@ -1363,8 +1363,7 @@ static json_t *rule_json(const struct sc_rule *r, uint32_t arch)
                 json_array_append_new(args, json_pack("{s:I, s:I, s:I, s:s}", "index",
                                                       (json_int_t) r->args[k].index, "value",
                                                       (json_int_t) r->args[k].value, "valueTwo",
-                                                      (json_int_t) r->args[k].value_two, "op",
-                                                      op));
+                                                      (json_int_t) r->args[k].value_two, "op", op));
         }
         json_object_set_new(o, "names", names);
         act = action_json(r->action, o);

@@ -65,8 +65,8 @@ bool store_layer_exists(struct store *s, const char *diff_id);
 int store_layer_stage(struct store *s, struct store_stage **ret, den_error **err);
 /* Renames the stage into layers/<hex of diff_id>. When another process committed the same
  * layer first, the stage is discarded and this succeeds. */
-int store_layer_commit(struct store *s, struct store_stage *st, const char *diff_id,
-                       uint64_t size, den_error **err);
+int store_layer_commit(struct store *s, struct store_stage *st, const char *diff_id, uint64_t size,
+                       den_error **err);
 /* Removes an uncommitted stage (needs to run inside the user namespace) and frees st. */
 void store_stage_free(struct store *s, struct store_stage *st);
 /* O_PATH|O_DIRECTORY fd of layers/<hex>/diff. */
@@ -80,16 +80,16 @@ int store_layers_gc(struct store *s, den_error **err);
 /* ---------------------------------------------------------------- images */
 
 struct store_image {
-        char *id;                  /* 64 hex: the config digest's hex */
-        char **names;              /* "docker.io/library/alpine:latest", NULL-terminated */
-        char **digests;            /* repo digests: "docker.io/library/alpine@sha256:..." */
-        char *manifest_digest;     /* "sha256:..." of the manifest in blobs/ */
+        char *id;              /* 64 hex: the config digest's hex */
+        char **names;          /* "docker.io/library/alpine:latest", NULL-terminated */
+        char **digests;        /* repo digests: "docker.io/library/alpine@sha256:..." */
+        char *manifest_digest; /* "sha256:..." of the manifest in blobs/ */
         char *manifest_media_type;
-        char *config_digest;       /* "sha256:<id>" */
-        char **layers;             /* diff_ids, base first, NULL-terminated */
-        int64_t created;           /* from the config, unix seconds */
-        int64_t stored;            /* when it entered the store */
-        uint64_t size;             /* sum of the layers' uncompressed sizes */
+        char *config_digest; /* "sha256:<id>" */
+        char **layers;       /* diff_ids, base first, NULL-terminated */
+        int64_t created;     /* from the config, unix seconds */
+        int64_t stored;      /* when it entered the store */
+        uint64_t size;       /* sum of the layers' uncompressed sizes */
         char *os;
         char *arch;
 };
@@ -102,8 +102,7 @@ int store_images_list(struct store *s, struct store_image ***ret, size_t *ret_n,
  * tag (":latest" implied), repo digest, or short name matching the last components of a name
  * ("alpine" finds "docker.io/library/alpine:latest"; ambiguous short names are an error).
  * ENOENT-coded error "<s>: image not known" when none matches. */
-int store_image_find(struct store *s, const char *name, struct store_image **ret,
-                     den_error **err);
+int store_image_find(struct store *s, const char *name, struct store_image **ret, den_error **err);
 /* Adds (or updates) an image: the layers must exist. Names in img->names are taken from
  * any other image that had them; img's digests are merged. Under the lock. */
 int store_image_add(struct store *s, const struct store_image *img, den_error **err);
@@ -142,7 +141,8 @@ int store_images_parse(const char *buf, size_t len, struct store_image ***ret, s
  * store_layers_gc) leaves unreferenced layers and blobs alone, so content a pull is about to
  * reference never disappears under it; they are collected by the next gc. */
 
-/* ================================================================ containers (container.c, mount.c)
+/* ================================================================ containers (container.c,
+ * mount.c)
  *
  * On disk:
  *   containers.json             every container record (one file, like images.json)

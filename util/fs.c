@@ -135,7 +135,7 @@ int den_mkdir_p_at(int dfd, const char *path, mode_t mode)
 {
         _cleanup_free_ char *p = xstrdup(path);
 
-        for (char *s = p + (*p == '/'); ; s++) {
+        for (char *s = p + (*p == '/');; s++) {
                 if (*s == '/' || *s == '\0') {
                         char c = *s;
 

@@ -30,7 +30,8 @@ void den_log_full(int level, const char *fmt, ...)
         if (level < 0 || level > DEN_LOG_DEBUG)
                 level = DEN_LOG_DEBUG;
         if (level == DEN_LOG_WARN || level == DEN_LOG_ERROR)
-                n = snprintf(line, sizeof(line), "%s: ", level == DEN_LOG_WARN ? "Warning" : "Error");
+                n = snprintf(line, sizeof(line),
+                             "%s: ", level == DEN_LOG_WARN ? "Warning" : "Error");
         else
                 n = snprintf(line, sizeof(line), "%s[%04ld] ", prefix[level],
                              (long) (time(NULL) % 10000));

@@ -70,17 +70,17 @@ static inline void strv_freep(char ***v)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 #define _cleanup_strv_ _cleanup_(strv_freep)
 
-#define steal_fd(fd)                                                                               \
-        ({                                                                                         \
-                int _stolen = (fd);                                                                \
-                (fd) = -EBADF;                                                                     \
-                _stolen;                                                                           \
+#define steal_fd(fd)                \
+        ({                          \
+                int _stolen = (fd); \
+                (fd) = -EBADF;      \
+                _stolen;            \
         })
-#define steal_ptr(p)                                                                               \
-        ({                                                                                         \
-                __typeof__(p) _stolen = (p);                                                       \
-                (p) = NULL;                                                                        \
-                _stolen;                                                                           \
+#define steal_ptr(p)                         \
+        ({                                   \
+                __typeof__(p) _stolen = (p); \
+                (p) = NULL;                  \
+                _stolen;                     \
         })
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -128,10 +128,10 @@ enum den_log_level {
 extern int den_log_level_current;
 int den_log_level_parse(const char *s); /* -1 when unknown */
 void den_log_full(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define den_log(level, ...)                                                                        \
-        do {                                                                                       \
-                if ((level) <= den_log_level_current)                                              \
-                        den_log_full((level), __VA_ARGS__);                                        \
+#define den_log(level, ...)                                 \
+        do {                                                \
+                if ((level) <= den_log_level_current)       \
+                        den_log_full((level), __VA_ARGS__); \
         } while (0)
 #define den_debug(...) den_log(DEN_LOG_DEBUG, __VA_ARGS__)
 #define den_warn(...) den_log(DEN_LOG_WARN, __VA_ARGS__)
@@ -251,8 +251,8 @@ struct den_toml {
         int64_t integer;
         double number;
         bool boolean;
-        size_t n;               /* TABLE: number of keys; ARRAY: number of items */
-        char **keys;            /* TABLE: keys, parallel to items */
+        size_t n;                /* TABLE: number of keys; ARRAY: number of items */
+        char **keys;             /* TABLE: keys, parallel to items */
         struct den_toml **items; /* TABLE: values; ARRAY: items */
 };
 

@@ -102,7 +102,7 @@ seed_store() {
 # own calls den_cleanup_store from it.
 den_cleanup_store() {
         local d
-        for d in "$BATS_TEST_TMPDIR"/root "$BATS_TEST_TMPDIR"/r[0-9]*; do
+        for d in "$BATS_TEST_TMPDIR"/root* "$BATS_TEST_TMPDIR"/r[0-9]*; do
                 [ -d "$d" ] || continue
                 timeout 60 "$DEN" --root "$d" --runroot "$BATS_TEST_TMPDIR/run" \
                         unshare rm -rf "$d" >/dev/null 2>&1 || true

@@ -7,7 +7,8 @@
 static const char *data_json =
         "{\"ID\":\"abc123def4567890\",\"Names\":[\"web\",\"db\"],\"Size\":1234,\"Zero\":0,"
         "\"Real\":2.5,\"Tiny\":0.000001,\"Big\":1e21,\"Million\":1000000.0,\"Empty\":\"\","
-        "\"Nil\":null,\"True\":true,\"False\":false,\"None\":[],\"Labels\":{\"b\":\"2\",\"a\":\"1\"},"
+        "\"Nil\":null,\"True\":true,\"False\":false,\"None\":[],\"Labels\":{\"b\":\"2\",\"a\":"
+        "\"1\"},"
         "\"Mixed\":{\"n\":1,\"s\":\"x\"},\"Host\":{\"OCIRuntime\":{\"Name\":\"crun\"},"
         "\"arch\":\"amd64\"},\"Id\":\"other\",\"Html\":\"<a&b>\",\"Uni\":\"h\\u00e9llo\"}";
 
@@ -239,7 +240,8 @@ static void test_podman_funcs(void)
                "web, db [] []");
         is_str(run("{{lower \"MiXeD\"}} {{upper \"MiXeD\"}} {{title \"hello big-world_x\"}}"),
                "mixed MIXED Hello Big-World_x");
-        is_str(run("{{split \"a,b,,c\" \",\"}} {{len (split \"\" \",\")}} {{split \"h\xc3\xa9\" \"\"}}"),
+        is_str(run("{{split \"a,b,,c\" \",\"}} {{len (split \"\" \",\")}} {{split \"h\xc3\xa9\" "
+                   "\"\"}}"),
                "[a b  c] 1 [h \xc3\xa9]");
         is_str(run("{{truncate .ID 12}} {{truncate \"ab\" 12}}"), "abc123def456 ab");
         is_str(run("[{{pad \"x\" 2 3}}] [{{pad \"\" 2 3}}]"), "[  x   ] []");
@@ -247,7 +249,8 @@ static void test_podman_funcs(void)
 
 static void test_printf(void)
 {
-        is_str(run("{{printf \"%5s|%-5s|%.2s|%q|%x|% X\" \"ab\" \"cd\" \"xyz\" \"a\\\"b\" \"hi\" \"hi\"}}"),
+        is_str(run("{{printf \"%5s|%-5s|%.2s|%q|%x|% X\" \"ab\" \"cd\" \"xyz\" \"a\\\"b\" \"hi\" "
+                   "\"hi\"}}"),
                "   ab|cd   |xy|\"a\\\"b\"|6869|68 69");
         is_str(run("{{printf \"%d|%5d|%-5d|%05d|%+d|%x|%X|%o|%b|%#x|%c|%q|%U\" 42 42 42 -42 42 255 "
                    "255 8 5 255 65 65 65}}"),
@@ -255,17 +258,18 @@ static void test_printf(void)
         is_str(run("{{printf \"%f|%.2f|%8.3f|%e|%g|%G|%v\" 2.5 2.5 3.14159 123456.789 0.00001 1e-7 "
                    "100000000.0}}"),
                "2.500000|2.50|   3.142|1.234568e+05|1e-05|1E-07|1e+08");
-        is_str(run("{{printf \"%v|%s|%d|%t\" .Names .Names .Size .True}}"), "[web db]|[web db]|1234|true");
+        is_str(run("{{printf \"%v|%s|%d|%t\" .Names .Names .Size .True}}"),
+               "[web db]|[web db]|1234|true");
         is_str(run("{{printf \"%q\" .Names}}"), "[\"web\" \"db\"]");
         is_str(run("{{printf \"%v %s\" .Labels .Nil}}"), "map[a:1 b:2] %!s(<nil>)");
-        is_str(run("{{printf \"%d %s %t\" \"x\" 5 1}}"),
-               "%!d(string=x) %!s(int=5) %!t(int=1)");
+        is_str(run("{{printf \"%d %s %t\" \"x\" 5 1}}"), "%!d(string=x) %!s(int=5) %!t(int=1)");
         is_str(run("{{printf \"%d\"}} {{printf \"%d\" 1 2}} {{printf \"100%%\"}} {{printf \"%\"}}"),
                "%!d(MISSING) 1%!(EXTRA int=2) 100% %!(NOVERB)");
         is_str(run("{{printf \"%*d|%-*d|%.*f\" 4 7 3 7 1 2.25}}"), "   7|7  |2.2");
         is_str(run("{{printf \"%T %T %T %T\" .ID .Size .Real .Names}}"),
                "string int float64 []interface {}");
-        is_str(run("{{printf \"%#v\" .Labels}}"), "map[string]interface {}{\"a\":\"1\", \"b\":\"2\"}");
+        is_str(run("{{printf \"%#v\" .Labels}}"),
+               "map[string]interface {}{\"a\":\"1\", \"b\":\"2\"}");
         is_str(run("{{printf \"%6.2f%%\" 12.345}}"), " 12.35%");
         is_str(run("{{printf \"%s\"  \"h\xc3\xa9\" | printf \"%4s|\"}}"), "  h\xc3\xa9|");
         is_str(run("{{printf 3}}"), "ERR: template: output:1:2: executing \"output\" at "
@@ -289,11 +293,13 @@ static void test_compile_errors(void)
                "ERR: template: output:1:25: undefined variable \"$x\"");
         is_str(run("{{.ID | \"a\"}}"),
                "ERR: template: output:1:8: non executable command in pipeline stage 2");
-        is_str(run("{{\"a\"\"b\"}}"), "ERR: template: output:1:5: unexpected \"\\\"b\\\"\" in operand");
+        is_str(run("{{\"a\"\"b\"}}"),
+               "ERR: template: output:1:5: unexpected \"\\\"b\\\"\" in operand");
         is_str(run("{{(.ID}}"), "ERR: template: output:1:6: unclosed left paren");
         is_str(run("{{.ID)}}"), "ERR: template: output:1:5: unexpected right paren");
         is_str(run("{{/* x }}"), "ERR: template: output:1:0: unclosed comment");
-        is_str(run("{{/* x */ }}"), "ERR: template: output:1:9: comment ends before closing delimiter");
+        is_str(run("{{/* x */ }}"),
+               "ERR: template: output:1:9: comment ends before closing delimiter");
         is_str(run("{{\"abc}}"), "ERR: template: output:1:2: unterminated quoted string");
         is_str(run("{{break}}"), "ERR: template: output:1:2: {{break}} outside {{range}}");
         is_str(run("{{3x}}"), "ERR: template: output:1:2: bad number syntax: \"3x\"");
@@ -304,7 +310,8 @@ static void test_compile_errors(void)
                "ERR: template: output:1:14: too many declarations in range");
         is_str(run("{{if 1}}{{else}}{{else}}{{end}}"),
                "ERR: template: output:1:24: expected end; found {{else}}");
-        is_str(run("{{define \"x\"}}{{end}}"), "ERR: template: output:1:2: {{define}} is not supported");
+        is_str(run("{{define \"x\"}}{{end}}"),
+               "ERR: template: output:1:2: {{define}} is not supported");
         /* lines count from 1, columns from 0, in the text the user typed */
         is_str(run("line one\n  {{.ID.X}}"), "ERR: template: output:2:4: executing \"output\" at "
                                              "<.ID.X>: can't evaluate field X in type string");
@@ -328,8 +335,9 @@ static void test_exec_errors(void)
                                            "<lt>: error calling lt: invalid type for comparison");
         is_str(run("{{nil}}"), "ERR: template: output:1:2: executing \"output\" at <nil>: "
                                "nil is not a command");
-        is_str(run("{{slice .ID 5 2}}"), "ERR: template: output:1:2: executing \"output\" at "
-                                         "<slice>: error calling slice: invalid slice index: 5 > 2");
+        is_str(run("{{slice .ID 5 2}}"),
+               "ERR: template: output:1:2: executing \"output\" at "
+               "<slice>: error calling slice: invalid slice index: 5 > 2");
         ok(den_str_has_prefix(run("x{{.ID}}{{len 3}}"), "ERR: "));
 }
 
@@ -393,7 +401,10 @@ static void test_tables(void)
         is_str(rows_out(rows_text, "table {{.ID | upper}}\t{{join .Names \",\"}}\t{{.Tag}}", false),
                "IMAGE ID    NAMES       TAG\nABC123      x,y         latest\n"
                "D                       a-very-long-tag-name-here\n");
-        is_str(rows_out(rows_text, "table {{if .Tag}}{{.Tag}}{{else}}<none>{{end}}\t{{range .Names}}{{.}}{{end}}", false),
+        is_str(rows_out(rows_text,
+                        "table {{if .Tag}}{{.Tag}}{{else}}<none>{{end}}\t{{range "
+                        ".Names}}{{.}}{{end}}",
+                        false),
                "TAG                        NAMES\nlatest                     xy\n"
                "a-very-long-tag-name-here  \n");
         is_str(rows_out(rows_text, "table {{.ID}}\t{{.Tag}}", true),
@@ -404,13 +415,16 @@ static void test_tables(void)
                "abc123\tlatest\nd\ta-very-long-tag-name-here\n");
         is_str(rows_out(rows_text, "{{.ID}}\n", false), "abc123\nd\n");
         is_str(rows_out(rows_text, "{{.ID -}}", false), "abc123d");
-        is_str(rows_out(rows_text, "{{.ID}}: {{.Nope.X}}", false), "abc123: <no value>\nd: <no value>\n");
+        is_str(rows_out(rows_text, "{{.ID}}: {{.Nope.X}}", false),
+               "abc123: <no value>\nd: <no value>\n");
         is_str(rows_out(rows_text, "{{.ID.X}}", false),
                "ERR: template: output:1:2: executing \"output\" at <.ID.X>: can't evaluate "
                "field X in type string");
         is_str(rows_out("[{\"A\":\"<&>\",\"B\":[]}]", "json", false),
-               "[\n    {\n        \"A\": \"\\u003c\\u0026\\u003e\",\n        \"B\": []\n    }\n]\n");
-        is_str(rows_out("[{\"A\":1}]", "{{ json . }}", false), "[\n    {\n        \"A\": 1\n    }\n]\n");
+               "[\n    {\n        \"A\": \"\\u003c\\u0026\\u003e\",\n        \"B\": []\n    "
+               "}\n]\n");
+        is_str(rows_out("[{\"A\":1}]", "{{ json . }}", false),
+               "[\n    {\n        \"A\": 1\n    }\n]\n");
         is_str(rows_out("[]", "json", false), "[]\n");
 }
 
@@ -443,10 +457,11 @@ static void test_tabwriter(void)
 
 static void test_json(void)
 {
-        json_t *v = json_loads("{\"s\":\"a/b\\u00e9<>&\\u2028\\t\\u0001\\\"\\\\\",\"e\":[],\"o\":{},"
-                               "\"n\":[1,-2.5,1e-7,1e21,123456789.0,null,true],"
-                               "\"deep\":{\"x\":[{\"y\":{}}]}}",
-                               0, NULL);
+        json_t *v =
+                json_loads("{\"s\":\"a/b\\u00e9<>&\\u2028\\t\\u0001\\\"\\\\\",\"e\":[],\"o\":{},"
+                           "\"n\":[1,-2.5,1e-7,1e21,123456789.0,null,true],"
+                           "\"deep\":{\"x\":[{\"y\":{}}]}}",
+                           0, NULL);
         _cleanup_free_ char *compact = json_text(v, -1, 0);
         _cleanup_free_ char *raw = json_text(v, -1, CMD_JSON_NO_HTML_ESCAPE);
         _cleanup_free_ char *pretty = json_text(v, 4, 0);
@@ -477,10 +492,13 @@ static void test_json(void)
                        "        ]\n"
                        "    }\n"
                        "}");
-        is_str(five, "{\n     \"x\": [\n          {\n               \"y\": {}\n          }\n     ]\n}");
+        is_str(five,
+               "{\n     \"x\": [\n          {\n               \"y\": {}\n          }\n     ]\n}");
         {
                 /* invalid UTF-8 becomes U+FFFD, as Go writes it */
-                json_t *bad = json_stringn_nocheck("a\xff" "b", 3);
+                json_t *bad = json_stringn_nocheck("a\xff"
+                                                   "b",
+                                                   3);
                 _cleanup_free_ char *t = json_text(bad, -1, 0);
 
                 is_str(t, "\"a\\ufffdb\"");
@@ -502,7 +520,8 @@ static void test_output_one(void)
         ok(cmd_output_one(f, o, "{{.N}}\\n", &err) == 0);
         ok(cmd_output_one(f, o, "{{.Host.Arch", &err) < 0);
         fclose(f);
-        is_str(buf, "amd64\n{\n    \"Host\": {\n        \"Arch\": \"amd64\"\n    },\n    \"N\": 1\n}\n1\n");
+        is_str(buf, "amd64\n{\n    \"Host\": {\n        \"Arch\": \"amd64\"\n    },\n    \"N\": "
+                    "1\n}\n1\n");
         ok(err && strstr(err->msg, "unclosed action"));
         ok(cmd_format_is_json(" json "));
         ok(cmd_format_is_json("{{json .}}"));
@@ -520,9 +539,10 @@ static void test_header_row(void)
         struct den_buf b = { 0 };
         static const struct cmd_header h[] = { { "Host.Arch", "arch" }, { NULL, NULL } };
 
-        ok(cmd_template_compile("table {{.Host.Arch}}\t{{printf \"%s\" .Repository}}\t"
-                                "{{with .Labels}}{{.x}}{{end}}\t{{\"lit\"}}\t{{.RepoDigests | len}}",
-                                &t, NULL) == 0);
+        ok(cmd_template_compile(
+                   "table {{.Host.Arch}}\t{{printf \"%s\" .Repository}}\t"
+                   "{{with .Labels}}{{.x}}{{end}}\t{{\"lit\"}}\t{{.RepoDigests | len}}",
+                   &t, NULL) == 0);
         ok(cmd_template_is_table(t));
         ok(cmd_template_exec_header(t, h, &b, NULL) == 0);
         is_str(b.data, "ARCH\tREPOSITORY\tLABELS\tlit\tREPO DIGESTS");

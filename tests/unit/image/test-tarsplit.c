@@ -80,8 +80,8 @@ static void write_tree(int dfd, const struct file *files, size_t n)
                 if (files[i].type == AE_IFDIR) {
                         den_mkdir_p_at(dfd, files[i].path, 0755);
                 } else if (files[i].type == AE_IFREG) {
-                        int fd = openat(dfd, files[i].path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                                        0644);
+                        int fd = openat(dfd, files[i].path,
+                                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
                         den_write_all(fd, files[i].data_or_target, files[i].size);
                         close(fd);
