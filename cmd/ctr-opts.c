@@ -126,51 +126,6 @@ const struct cmd_ctr_defaults cmd_ctr_defaults = {
                             "/proc/sysrq-trigger", NULL },
 };
 
-const char *const cmd_ctr_all_caps[] = {
-        "CAP_CHOWN",
-        "CAP_DAC_OVERRIDE",
-        "CAP_DAC_READ_SEARCH",
-        "CAP_FOWNER",
-        "CAP_FSETID",
-        "CAP_KILL",
-        "CAP_SETGID",
-        "CAP_SETUID",
-        "CAP_SETPCAP",
-        "CAP_LINUX_IMMUTABLE",
-        "CAP_NET_BIND_SERVICE",
-        "CAP_NET_BROADCAST",
-        "CAP_NET_ADMIN",
-        "CAP_NET_RAW",
-        "CAP_IPC_LOCK",
-        "CAP_IPC_OWNER",
-        "CAP_SYS_MODULE",
-        "CAP_SYS_RAWIO",
-        "CAP_SYS_CHROOT",
-        "CAP_SYS_PTRACE",
-        "CAP_SYS_PACCT",
-        "CAP_SYS_ADMIN",
-        "CAP_SYS_BOOT",
-        "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE",
-        "CAP_SYS_TIME",
-        "CAP_SYS_TTY_CONFIG",
-        "CAP_MKNOD",
-        "CAP_LEASE",
-        "CAP_AUDIT_WRITE",
-        "CAP_AUDIT_CONTROL",
-        "CAP_SETFCAP",
-        "CAP_MAC_OVERRIDE",
-        "CAP_MAC_ADMIN",
-        "CAP_SYSLOG",
-        "CAP_WAKE_ALARM",
-        "CAP_BLOCK_SUSPEND",
-        "CAP_AUDIT_READ",
-        "CAP_PERFMON",
-        "CAP_BPF",
-        "CAP_CHECKPOINT_RESTORE",
-        NULL,
-};
-
 static const char *const rlimit_names[] = {
         [RLIMIT_CPU] = "cpu",           [RLIMIT_FSIZE] = "fsize",
         [RLIMIT_DATA] = "data",         [RLIMIT_STACK] = "stack",
@@ -229,8 +184,8 @@ char *cmd_ctr_cap_normalize(const char *name)
 
         for (char *p = up; *p; p++)
                 *p = (char) toupper((unsigned char) *p);
-        for (size_t i = 0; cmd_ctr_all_caps[i]; i++)
-                if (streq(cmd_ctr_all_caps[i], up))
+        for (size_t i = 0; rt_cap_names[i]; i++)
+                if (streq(rt_cap_names[i], up))
                         return steal_ptr(up);
         return NULL;
 }

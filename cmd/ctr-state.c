@@ -266,13 +266,12 @@ json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c)
         (void) s;
         created = den_time_rfc3339(c->rec->created / 1000000000,
                                    (long) (c->rec->created % 1000000000));
-        state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:o, s:o, s:b}", "Status",
+        state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:o, s:o, s:s}", "Status",
                           c->status, "Running", cmd_ctr_is_running(c), "Paused", 0, "Restarting", 0,
                           "OOMKilled", c->is_oom_killed, "Dead", 0, "Removing", 0, "Pid",
-                          (json_int_t) c->pid, "ExitCode", (json_int_t) c->exit_code, "StartedAt",
+                          (json_int_t) c->pid, "ExitCode", c->exit_code, "StartedAt",
                           time_json(c->started_ns), "FinishedAt", time_json(c->finished_ns),
-                          "Error", 0);
-        json_object_set_new(state, "Error", json_string(""));
+                          "Error", "");
         /* Path and Args as podman shows them: the first word and the rest */
         json_array_foreach (path, i, v)
                 json_array_append(args, v);
@@ -290,9 +289,6 @@ json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c)
         json_object_set_new(o, "Image", json_string(c->rec->image_id));
         json_object_set_new(o, "ImageName", json_string(c->rec->image_name));
         json_object_set_new(o, "Rootfs", json_string(""));
-        json_object_set_new(o, "ResolvConfPath", json_string_nocheck(""));
-        json_object_set_new(o, "HostnamePath", json_string(""));
-        json_object_set_new(o, "HostsPath", json_string(""));
         {
                 _cleanup_free_ char *r = den_path_join(c->userdata, "resolv.conf");
                 _cleanup_free_ char *h = den_path_join(c->userdata, "hostname");

@@ -50,7 +50,6 @@ struct cmd_ctr_defaults {
         const char *readonly_paths[7];
 };
 extern const struct cmd_ctr_defaults cmd_ctr_defaults;
-extern const char *const cmd_ctr_all_caps[]; /* every capability name den knows, NULL-ended */
 /* "net_admin" / "NET_ADMIN" / "CAP_NET_ADMIN" -> "CAP_NET_ADMIN"; NULL when unknown. */
 char *cmd_ctr_cap_normalize(const char *name);
 /* "TERM", "SIGTERM", "15" -> "SIGTERM"; NULL when unknown. */

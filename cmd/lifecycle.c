@@ -45,21 +45,13 @@ static int signal_number(const char *name)
 
 int cmd_ctr_signal(struct cmd_ctr *c, int sig, den_error **err)
 {
-        const char *runtime = cmd_ctr_cfg_str(c, "Den", "runtime");
-
         if (!cmd_ctr_is_running(c))
                 return den_error_set(err, 0,
                                      "can only kill running containers. %s is in state %s: "
                                      "container state improper",
                                      c->rec->id, c->status);
-        if (runtime && *runtime) {
-                /* the external runtime's own state lives under its --root */
-                den_error *e = NULL;
-
-                if (kill(c->pid, sig) == 0)
-                        return 0;
-                den_error_free(e);
-        }
+        /* the init is the monitor's child for every runtime (den is the external runtimes'
+         * subreaper), and the user owns the container's user namespace: signal it directly */
         if (kill(c->pid, sig) < 0 && errno != ESRCH)
                 return den_error_set(err, errno, "send signal %d to container %s", sig, c->rec->id);
         return 0;

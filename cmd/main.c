@@ -96,9 +96,8 @@ static int run_cmd(const struct cmd *c, int argc, char **argv, struct cmd_value 
         return r;
 }
 
-int main(int argc, char **argv)
+static int den_main(int argc, char **argv, struct cmd_value *globals, struct cmd_args *ra_)
 {
-        struct cmd_value globals[8] = { 0 };
         struct cmd_args ra = { 0 };
         den_error *err = NULL;
         const struct cmd *c;
@@ -108,6 +107,7 @@ int main(int argc, char **argv)
         (void) signal(SIGPIPE, SIG_IGN);
         if (cmd_args_parse(&root_cmd, argc - 1, argv + 1, &ra, globals, &err) < 0)
                 return fail(err);
+        *ra_ = ra; /* the caller frees it, whatever path returns */
         if (cmd_flag(&ra, "version")) {
                 printf("den version %s\n", DEN_VERSION);
                 return 0;
@@ -127,13 +127,26 @@ int main(int argc, char **argv)
                 return fail(err);
         }
         r = run_cmd(c, (int) ra.n_pos - consumed, ra.pos + consumed, globals, &err);
-        cmd_args_clear(&ra);
         if (r < 0)
                 return fail(err);
         fflush(stdout);
         if (ferror(stdout)) {
                 den_error_set(&err, EIO, "write to standard output");
                 return fail(err);
+        }
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        struct cmd_value globals[8] = { 0 };
+        struct cmd_args ra = { 0 };
+        int r = den_main(argc, argv, globals, &ra);
+
+        cmd_args_clear(&ra);
+        for (size_t i = 0; i < ARRAY_SIZE(globals); i++) {
+                free(globals[i].s);
+                den_strv_free(globals[i].v);
         }
         return r;
 }

@@ -341,7 +341,7 @@ static bool has_dest(json_t *mounts, const char *dst)
 
 /* ---------------------------------------------------------------- capabilities */
 
-/* The highest capability number the kernel knows; cmd_ctr_all_caps is in kernel order. */
+/* The highest capability number the kernel knows; rt_cap_names is in kernel order. */
 static int cap_last(void)
 {
         _cleanup_free_ char *text = NULL;
@@ -356,8 +356,8 @@ static int cap_last(void)
 
 static int cap_index(const char *name)
 {
-        for (int i = 0; cmd_ctr_all_caps[i]; i++)
-                if (streq(cmd_ctr_all_caps[i], name))
+        for (int i = 0; rt_cap_names[i]; i++)
+                if (streq(rt_cap_names[i], name))
                         return i;
         return -1;
 }
@@ -397,9 +397,9 @@ static char **caps_bounding(json_t *hc)
         }
         if (jbool(hc, "Privileged"))
                 memset(set, 1, sizeof(set));
-        for (int k = 0; cmd_ctr_all_caps[k] && k <= last; k++)
+        for (int k = 0; rt_cap_names[k] && k <= last; k++)
                 if (set[k])
-                        den_strv_push(&out, cmd_ctr_all_caps[k]);
+                        den_strv_push(&out, rt_cap_names[k]);
         if (!out)
                 out = xcalloc(1, sizeof(char *));
         qsort(out, den_strv_len(out), sizeof(char *), cmp_str);
@@ -478,21 +478,21 @@ static void default_mounts(json_t *mounts, json_t *hc, const struct cmd_spec_env
 }
 
 /* userdata's hosts, resolv.conf and hostname bound over the image's, as podman does. */
-static void etc_mounts(json_t *mounts, json_t *den, const struct cmd_spec_env *env)
+static void etc_mounts(json_t *mounts, json_t *den, json_t *net, const struct cmd_spec_env *env)
 {
+        /* --network none has no name servers: no resolv.conf is written (podman 4) */
+        bool has_resolv = !streq(jstr(net, "mode") ? jstr(net, "mode") : "", "none");
+
         static const char *const files[] = { "hosts", "resolv.conf", "hostname" };
 
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
                 _cleanup_free_ char *src = NULL, *dst = xasprintf("/etc/%s", files[i]);
 
-                if (i == 0 && jbool(den, "no_hosts"))
+                if ((i == 0 && jbool(den, "no_hosts")) || (i == 1 && !has_resolv))
                         continue;
                 if (has_dest(mounts, dst) || !env->userdata)
                         continue;
                 src = xasprintf("%s/%s", env->userdata, files[i]);
-                /* the network mode decides which files exist (--network none: no resolv.conf) */
-                if (access(src, F_OK) < 0)
-                        continue;
                 json_array_append_new(mounts, mount_new(dst, "bind", src, "bind,rprivate"));
         }
 }
@@ -515,7 +515,8 @@ static void device_mounts(json_t *mounts, json_t *hc)
 
 /* Order: den's defaults, replaced by any user mount of the same destination; the user's
  * mounts; the init; the tmpfs of --read-only. */
-static json_t *build_mounts(json_t *cfg, json_t *hc, json_t *den, const struct cmd_spec_env *env)
+static json_t *build_mounts(json_t *cfg, json_t *hc, json_t *den, json_t *net,
+                            const struct cmd_spec_env *env)
 {
         json_t *defaults = json_array(), *mounts = json_array(),
                *user = json_object_get(den, "mounts");
@@ -527,7 +528,7 @@ static json_t *build_mounts(json_t *cfg, json_t *hc, json_t *den, const struct c
                 if (!has_dest(user, jstr(m, "destination")))
                         json_array_append(mounts, m);
         json_decref(defaults);
-        etc_mounts(mounts, den, env);
+        etc_mounts(mounts, den, net, env);
         json_array_foreach (user, i, m)
                 json_array_append(mounts, m);
         device_mounts(mounts, hc);
@@ -943,7 +944,8 @@ int cmd_spec_build(json_t *config, const struct cmd_spec_env *env, json_t **ret_
                 json_object_set_new(spec, "hostname", json_string(hostname));
         if (hostname && jstr(cfg, "Domainname") && *jstr(cfg, "Domainname"))
                 json_object_set_new(spec, "domainname", json_string(jstr(cfg, "Domainname")));
-        json_object_set_new(spec, "mounts", build_mounts(cfg, hc, den, env));
+        json_object_set_new(spec, "mounts",
+                            build_mounts(cfg, hc, den, json_object_get(config, "Network"), env));
         json_object_set_new(spec, "annotations",
                             json_is_object(json_object_get(cfg, "Annotations"))
                                     ? json_deep_copy(json_object_get(cfg, "Annotations"))

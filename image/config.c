@@ -12,8 +12,8 @@
 #include <stdarg.h>
 
 #include "image/image.h"
+#include "image/json-internal.h"
 
-#define MAX_DEPTH 64
 #define MAX_DIFF_IDS 1000
 #define MAX_HISTORY 10000
 
@@ -157,57 +157,9 @@ static bool rfc3339_shape_is_valid(const char *s)
                s[i + 3] == ':' && digits(s + i + 4, 2);
 }
 
-/* Counts nesting outside strings; jansson's own limit (2048) is far deeper than any config
- * needs. Malformed input is left for jansson to reject. */
-static bool depth_is_bounded(const char *s, size_t len, unsigned max)
-{
-        bool in_string = false, escaped = false;
-        unsigned depth = 0;
-
-        for (size_t i = 0; i < len; i++) {
-                char c = s[i];
-
-                if (in_string) {
-                        if (escaped)
-                                escaped = false;
-                        else if (c == '\\')
-                                escaped = true;
-                        else if (c == '"')
-                                in_string = false;
-                } else if (c == '"') {
-                        in_string = true;
-                } else if (c == '[' || c == '{') {
-                        if (++depth > max)
-                                return false;
-                } else if ((c == ']' || c == '}') && depth > 0) {
-                        depth--;
-                }
-        }
-        return true;
-}
-
 static int load_document(const char *body, size_t len, json_t **ret, den_error **err)
 {
-        json_error_t jerr;
-        json_t *root;
-
-        if (!body || len == 0)
-                return den_error_set(err, 0, "empty document");
-        if (len > IMG_MAX_CONFIG_SIZE)
-                return den_error_set(err, 0, "document is %zu bytes, over the %u byte limit", len,
-                                     IMG_MAX_CONFIG_SIZE);
-        if (!depth_is_bounded(body, len, MAX_DEPTH))
-                return den_error_set(err, 0, "JSON nested deeper than %d levels", MAX_DEPTH);
-        root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root)
-                return den_error_set(err, 0, "invalid JSON at line %d column %d: %s", jerr.line,
-                                     jerr.column, jerr.text);
-        if (!json_is_object(root)) {
-                json_decref(root);
-                return den_error_set(err, 0, "not a JSON object");
-        }
-        *ret = root;
-        return 0;
+        return img_json_load_object(body, len, IMG_MAX_CONFIG_SIZE, ret, err);
 }
 
 /* ---------------------------------------------------------------- parsing */

@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 
 #include "image/image.h"
+#include "image/json-internal.h"
 
 #define MAX_DEPTH 64
 #define MAX_LAYERS 1000
@@ -181,16 +182,17 @@ static bool depth_is_bounded(const char *s, size_t len, unsigned max)
         return true;
 }
 
-static int load_document(const char *body, size_t len, json_t **ret, den_error **err)
+int img_json_load_object(const char *body, size_t len, size_t max_len, json_t **ret,
+                         den_error **err)
 {
         json_error_t jerr;
         json_t *root;
 
         if (!body || len == 0)
                 return den_error_set(err, 0, "empty document");
-        if (len > IMG_MAX_MANIFEST_SIZE)
-                return den_error_set(err, 0, "document is %zu bytes, over the %u byte limit", len,
-                                     IMG_MAX_MANIFEST_SIZE);
+        if (len > max_len)
+                return den_error_set(err, 0, "document is %zu bytes, over the %zu byte limit", len,
+                                     max_len);
         if (!depth_is_bounded(body, len, MAX_DEPTH))
                 return den_error_set(err, 0, "JSON nested deeper than %d levels", MAX_DEPTH);
         root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -203,6 +205,11 @@ static int load_document(const char *body, size_t len, json_t **ret, den_error *
         }
         *ret = root;
         return 0;
+}
+
+static int load_document(const char *body, size_t len, json_t **ret, den_error **err)
+{
+        return img_json_load_object(body, len, IMG_MAX_MANIFEST_SIZE, ret, err);
 }
 
 /* ---------------------------------------------------------------- parsing */

@@ -140,6 +140,9 @@ json_t *rt_seccomp_to_oci(const struct rt_seccomp *p, const struct rt_seccomp_ta
 /* ---------------------------------------------------------------- OCI runtime (spec.c, create.c,
  * exec.c, oci.c) */
 
+/* Every capability den knows, "CAP_CHOWN"..., indexed by capability number, NULL-ended. */
+extern const char *const rt_cap_names[];
+
 /* A parsed, validated config.json (OCI runtime-spec 1.x), the fields den's runtime honours. */
 struct rt_spec;
 

@@ -10,7 +10,7 @@
 
 #include "runtime/rt-internal.h"
 
-static const char *const cap_names[] = {
+const char *const rt_cap_names[] = {
         "CAP_CHOWN",
         "CAP_DAC_OVERRIDE",
         "CAP_DAC_READ_SEARCH",
@@ -52,12 +52,14 @@ static const char *const cap_names[] = {
         "CAP_PERFMON",
         "CAP_BPF",
         "CAP_CHECKPOINT_RESTORE",
+        NULL,
 };
 
 int rt_cap_from_name(const char *name)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
-                if (strcasecmp(cap_names[i], name) == 0 || strcasecmp(cap_names[i] + 4, name) == 0)
+        for (size_t i = 0; rt_cap_names[i]; i++)
+                if (strcasecmp(rt_cap_names[i], name) == 0 ||
+                    strcasecmp(rt_cap_names[i] + 4, name) == 0)
                         return (int) i;
         return -1;
 }
@@ -272,9 +274,9 @@ static int parse_caps(const json_t *v, struct rt_process *p, den_error **err)
                         p->caps[s] |= 1ull << c;
                 }
         }
-        for (int c = 0; c < (int) ARRAY_SIZE(cap_names); c++)
+        for (int c = 0; rt_cap_names[c]; c++)
                 if (p->caps[RT_CAP_BOUNDING] & (1ull << c))
-                        den_strv_push(&p->bounding_names, cap_names[c]);
+                        den_strv_push(&p->bounding_names, rt_cap_names[c]);
         return 0;
 }
 

@@ -165,3 +165,72 @@ bye"
     run_den ps -a -q
     assert_output ""
 }
+
+@test "ps: filters, -n and bad input" {
+    run_den create --name c1 --label tier=db "$IMG" true
+    assert_success
+    run_den run --name c2 "$IMG" sh -c 'exit 4'
+    assert_failure 4
+    run_den ps -a --format '{{.Names}}' --filter status=exited
+    assert_output "c2"
+    run_den ps -a --format '{{.Names}}' --filter label=tier=db
+    assert_output "c1"
+    run_den ps -a --format '{{.Names}}' --filter exited=4
+    assert_output "c2"
+    run_den ps -a -n 1 --format '{{.Names}}'
+    assert_output "c2"
+    run_den ps --format '{{.Names}}'
+    assert_output ""
+    run_den ps -a --filter bogus=1
+    assert_failure 125
+    assert_output --partial "bogus is an invalid filter"
+    run_den ps -a --filter status=sleeping
+    assert_failure 125
+    assert_output --partial "sleeping is not a valid status"
+    run_den ps -a --format json
+    assert_success
+    [ "$(jq -r '.[] | select(.Names == "c2") | .ExitCode' <<<"$output")" = 4 ]
+}
+
+@test "container errors: missing containers, stopped ones, bad signals" {
+    run_den logs nosuchctr
+    assert_failure 125
+    assert_output --partial 'no container with name or ID "nosuchctr" found: no such container'
+    run_den inspect nosuchctr
+    assert_failure 125
+    assert_output --partial 'no such object: "nosuchctr"'
+    run_den rm nosuchctr
+    assert_failure 125
+    run_den rm -i nosuchctr
+    assert_success
+    run_den create --name idle "$IMG" true
+    assert_success
+    run_den kill idle
+    assert_failure 125
+    assert_output --partial "container state improper"
+    run_den attach idle
+    assert_failure 125
+    assert_output --partial "you can only attach to running containers"
+    run_den kill -s NOSUCHSIG idle
+    assert_failure 125
+    assert_output --partial "invalid signal: NOSUCHSIG"
+    run_den run --rm --pull sometimes "$IMG" true
+    assert_failure 125
+    assert_output --partial 'invalid pull policy "sometimes"'
+}
+
+@test "logs: --tail, -t and a renamed container" {
+    run_den run --name talk "$IMG" sh -c 'echo one; echo two; echo three'
+    assert_success
+    run_den logs --tail 2 talk
+    assert_output "two
+three"
+    run_den logs -t --tail 1 talk
+    assert_output --regexp '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+) three$'
+    run_den rename talk chatter
+    assert_success
+    run_den logs --tail 1 chatter
+    assert_output "three"
+    run_den container exists talk
+    assert_failure 1
+}

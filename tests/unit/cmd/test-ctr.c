@@ -594,6 +594,11 @@ static void test_spec_options(void)
         ok(jget(h, "hostname") == NULL);
         ok(find_mount(h, "/etc/hosts") == NULL);
 
+        /* --network none: no name servers, so no resolv.conf over the image's */
+        json_auto_t *nn = SPEC("--network", "none");
+        ok(find_mount(nn, "/etc/resolv.conf") == NULL);
+        is_str(jstr_at(find_mount(nn, "/etc/hosts"), "source"), "/run/den/ud/hosts");
+
         _cleanup_free_ char *v = xasprintf("%s:/data:ro", tmpdir);
         json_auto_t *b = SPEC("-v", v, "--tmpfs", "/dev/shm:size=1m");
         is_str(jstr_at(find_mount(b, "/data"), "source"), tmpdir);
