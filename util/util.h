@@ -36,6 +36,9 @@ static inline void closep(int *fd)
                 (void) close(*fd); /* no EINTR retry: the fd is released either way */
                 errno = saved;
         }
+        /* closed once: an explicit closep before a _cleanup_close_ must not close the number
+         * again, which another thread may have been given meanwhile */
+        *fd = -EBADF;
 }
 
 static inline void fclosep(FILE **f)
