@@ -127,7 +127,8 @@ static json_t *image_json(const struct store_image *img, json_t *labels)
         _cleanup_free_ char *created = den_time_rfc3339(img->created, 0);
         const char *digest = img->manifest_digest ? img->manifest_digest : "";
 
-        return json_pack("{s:s, s:s, s:o, s:o, s:I, s:i, s:I, s:O, s:i, s:o, s:s, s:o, s:I, "
+        /* labels is the caller's reference, taken over */
+        return json_pack("{s:s, s:s, s:o, s:o, s:I, s:i, s:I, s:o, s:i, s:o, s:s, s:o, s:I, "
                          "s:s}",
                          "Id", img->id, "ParentId", "", "RepoTags", strv_json(img->names),
                          "RepoDigests", strv_json(img->digests), "Size", (json_int_t) img->size,

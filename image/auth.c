@@ -354,7 +354,7 @@ int img_auth_lookup(const char *authfile, const char *key, char **ret_user, char
                 authfile && *authfile ? xstrdup(authfile) : img_auth_default_path();
         _cleanup_free_ char *home = den_home_dir();
         _cleanup_free_ char *cfg = config_home();
-        _cleanup_free_ char *paths[4] = { NULL };
+        char *paths[4] = { NULL }; /* freed below: a cleanup attribute frees one pointer only */
         bool is_legacy[4] = { false, false, false, true };
         char *user = NULL, *pass = NULL;
         int r;
@@ -372,6 +372,8 @@ int img_auth_lookup(const char *authfile, const char *key, char **ret_user, char
         for (size_t i = 0; r == 0 && i < ARRAY_SIZE(paths); i++)
                 if (paths[i] && !streq(paths[i], first))
                         r = lookup_file(paths[i], is_legacy[i], key, &user, &pass, err);
+        for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+                free(paths[i]);
         if (r > 0) {
                 *ret_user = user;
                 *ret_pass = pass;
