@@ -49,6 +49,8 @@ struct cmd_ctx {
         char *root;
         char *runroot;
         char *storage_driver;
+        char *default_driver; /* storage.conf's, for a new store (read with the store) */
+        bool has_read_conf;
         struct rt_userns *userns;
         struct store *store;
         bool has_store_write;
@@ -68,6 +70,11 @@ struct cmd {
         unsigned flags;
         /* Returns the exit status (>= 0), or -1 with *err set. */
         int (*run)(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err);
+        /* CMD_F_USERNS commands that may need another container's namespaces: called before
+         * den enters a user namespace, sets *ret_pid to a process whose user namespace to
+         * join instead of creating one (0: create one). */
+        int (*userns_owner)(struct cmd_ctx *ctx, const struct cmd_args *a, pid_t *ret_pid,
+                            den_error **err);
 };
 
 /* The command table (commands.c) and groups ("image", "container", "system"). */
@@ -104,3 +111,5 @@ extern const struct cmd cmd_info, cmd_version, cmd_pull, cmd_images, cmd_rmi, cm
         cmd_create, cmd_start, cmd_attach, cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_ps, cmd_logs,
         cmd_container_inspect, cmd_container_exists, cmd_port, cmd_rename, cmd_container_prune,
         cmd_container_cleanup;
+extern const struct cmd cmd_exec;
+extern const struct cmd cmd_cp, cmd_top, cmd_mount, cmd_umount, cmd_restart;

@@ -1,5 +1,6 @@
 /* den completion SHELL: completion scripts generated from the command table, so they never
- * drift from --help. */
+ * drift from --help. bash gets commands and options; zsh and fish also get descriptions, and
+ * the names of containers and images, which they ask den for while completing. */
 #include "cmd.h"
 
 static void words_of(struct den_buf *b, const char *prefix)
@@ -54,8 +55,18 @@ static void print_bash(FILE *out)
               "_den() {\n"
               "    local cur=${COMP_WORDS[COMP_CWORD]} words=\"\" i cmd=\"\"\n"
               "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
-              "        case ${COMP_WORDS[i]} in -*) ;; *) cmd=\"$cmd${cmd:+ }${COMP_WORDS[i]}\" ;; "
-              "esac\n"
+              "        case ${COMP_WORDS[i]} in\n"
+              "        ",
+              out);
+        /* den's own options' values are not command words; bash splits "--root=DIR" into
+         * "--root" "=" "DIR" */
+        for (size_t i = 0, n = 0; cmd_global_opts[i].name; i++)
+                if (cmd_global_opts[i].kind != CMD_OPT_BOOL)
+                        fprintf(out, "%s--%s", n++ ? "|" : "", cmd_global_opts[i].name);
+        fputs(") [[ ${COMP_WORDS[i+1]} == = ]] && ((i++)); ((i++)) ;;\n"
+              "        -*) ;;\n"
+              "        *) cmd=\"$cmd${cmd:+ }${COMP_WORDS[i]}\" ;;\n"
+              "        esac\n"
               "    done\n"
               "    case $cmd in\n",
               out);
@@ -87,22 +98,637 @@ static void print_bash(FILE *out)
         den_buf_free(&top);
 }
 
-static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+/* ---------------------------------------------------------------- what the table says */
+
+/* What a command's positional arguments name, read from its usage line ("CONTAINER
+ * [CONTAINER...]", "[options] IMAGE [COMMAND [ARG...]]", "{CONTAINER|IMAGE} [...]"). */
+enum arg_kind {
+        ARG_OTHER,
+        ARG_CONTAINERS,
+        ARG_IMAGES,
+        ARG_BOTH,
+};
+
+struct arg_spec {
+        enum arg_kind kind;
+        bool is_repeat; /* every positional argument, not only the first */
+        bool is_stop;   /* after the first positional come the container's own arguments */
+};
+
+static struct arg_spec arg_spec_of(const struct cmd *c)
 {
-        if (streq(a->pos[0], "bash")) {
-                print_bash(stdout);
-                return 0;
-        }
-        return den_error_set(err, 0, "unsupported shell \"%s\": bash", a->pos[0]);
+        const char *u = c->usage ? c->usage : "";
+        struct arg_spec a = { .is_stop = (c->flags & CMD_F_STOP_AT_ARG) != 0 };
+        _cleanup_free_ char *first = NULL;
+        bool has_ctr, has_img;
+
+        if (strncmp(u, "[options]", 9) == 0)
+                u += 9;
+        u += strspn(u, " ");
+        first = xstrndup(u, strcspn(u, " "));
+        has_ctr = strstr(first, "CONTAINER") != NULL;
+        has_img = strstr(first, "IMAGE") != NULL;
+        a.kind = has_ctr && has_img ? ARG_BOTH
+                 : has_ctr          ? ARG_CONTAINERS
+                 : has_img          ? ARG_IMAGES
+                                    : ARG_OTHER;
+        a.is_repeat = strstr(u, "CONTAINER...]") || strstr(u, "IMAGE...]") || strstr(u, "[...]");
+        return a;
 }
 
-static const struct cmd_opt no_opts[] = { { 0 } };
+static const char *arg_kind_word(enum arg_kind k)
+{
+        switch (k) {
+        case ARG_CONTAINERS:
+                return "containers";
+        case ARG_IMAGES:
+                return "images";
+        case ARG_BOTH:
+                return "both";
+        case ARG_OTHER:
+                return "other";
+        default:
+                abort();
+        }
+}
+
+static const char *group_summary(const char *group)
+{
+        if (streq(group, "image"))
+                return "Manage images";
+        if (streq(group, "container"))
+                return "Manage containers";
+        return "Manage den";
+}
+
+/* The names a command answers to ("rm", "container rm"); n is at most 5. */
+static size_t names_of(const struct cmd *c, const char *ret[5])
+{
+        size_t n = 0;
+
+        ret[n++] = c->name;
+        for (size_t k = 0; k < ARRAY_SIZE(c->aliases) && c->aliases[k]; k++)
+                ret[n++] = c->aliases[k];
+        return n;
+}
+
+/* Calls fn for each word that may follow `den` (group ""), or `den <group>`, with the
+ * summary to show beside it. */
+static void each_word(const char *group, void (*fn)(void *ud, const char *w, const char *summary),
+                      void *ud)
+{
+        size_t gl = strlen(group);
+
+        if (gl == 0)
+                for (size_t g = 0; cmd_groups[g]; g++)
+                        fn(ud, cmd_groups[g], group_summary(cmd_groups[g]));
+        for (size_t i = 0; cmd_table[i]; i++) {
+                const struct cmd *c = cmd_table[i];
+                const char *names[5];
+                size_t n = names_of(c, names);
+
+                if (c->flags & CMD_F_HIDDEN)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        const char *w = names[k];
+
+                        if (gl == 0 && !strchr(w, ' '))
+                                fn(ud, w, c->summary);
+                        else if (gl && strncmp(w, group, gl) == 0 && w[gl] == ' ')
+                                fn(ud, w + gl + 1, c->summary);
+                }
+        }
+}
+
+/* 'text' for sh and zsh */
+static void put_sq(FILE *out, const char *s)
+{
+        fputc('\'', out);
+        for (; *s; s++) {
+                if (*s == '\'')
+                        fputs("'\\''", out);
+                else
+                        fputc(*s, out);
+        }
+        fputc('\'', out);
+}
+
+/* 'text' for fish, where a quote and a backslash are escaped with a backslash */
+static void put_fish_sq(FILE *out, const char *s)
+{
+        fputc('\'', out);
+        for (; *s; s++) {
+                if (*s == '\'' || *s == '\\')
+                        fputc('\\', out);
+                fputc(*s, out);
+        }
+        fputc('\'', out);
+}
+
+/* ---------------------------------------------------------------- zsh */
+
+struct zsh_words {
+        FILE *out;
+        bool has_desc;
+};
+
+/* one _describe entry: 'word:summary', on a line of its own */
+static void zsh_entry(FILE *out, int indent, bool has_desc, const char *w, const char *desc)
+{
+        _cleanup_free_ char *e = has_desc && desc ? xasprintf("%s:%s", w, desc) : xstrdup(w);
+
+        fprintf(out, "%*s", indent, "");
+        put_sq(out, e);
+        fputc('\n', out);
+}
+
+static void zsh_word(void *ud, const char *w, const char *summary)
+{
+        struct zsh_words *z = ud;
+
+        zsh_entry(z->out, 12, z->has_desc, w, summary);
+}
+
+static void zsh_opts(FILE *out, int indent, const struct cmd_opt *o, bool has_desc)
+{
+        for (size_t i = 0; o[i].name; i++) {
+                _cleanup_free_ char *l = xasprintf("--%s", o[i].name);
+
+                zsh_entry(out, indent, has_desc, l, o[i].help);
+                if (o[i].short_name) {
+                        char s[3] = { '-', o[i].short_name, '\0' };
+
+                        zsh_entry(out, indent, has_desc, s, o[i].help);
+                }
+        }
+}
+
+static void zsh_valopts(FILE *out, const struct cmd_opt *o)
+{
+        for (size_t i = 0; o[i].name; i++) {
+                if (o[i].kind == CMD_OPT_BOOL)
+                        continue;
+                fprintf(out, " --%s", o[i].name);
+                if (o[i].short_name)
+                        fprintf(out, " -%c", o[i].short_name);
+        }
+}
+
+static void zsh_info(FILE *out, bool has_desc)
+{
+        fputs("# __den_info CMD: the command's options (reply, \"option:description\"), those "
+              "that\n"
+              "# take a value (__den_valopts), and what its arguments name (__den_args: KIND\n"
+              "# EVERY-ARGUMENT STOP-AT-FIRST-ARGUMENT). Fails for an unknown command.\n"
+              "__den_info() {\n"
+              "    case $1 in\n",
+              out);
+        for (size_t i = 0; cmd_table[i]; i++) {
+                const struct cmd *c = cmd_table[i];
+                struct arg_spec a = arg_spec_of(c);
+                const char *names[5];
+                size_t n = names_of(c, names);
+
+                fputs("    ", out);
+                for (size_t k = 0; k < n; k++) {
+                        if (k)
+                                fputc('|', out);
+                        put_sq(out, names[k]);
+                }
+                fputs(")\n        reply=(\n", out);
+                zsh_opts(out, 12, c->opts, has_desc);
+                fputs("        )\n        __den_valopts=(", out);
+                zsh_valopts(out, c->opts);
+                fprintf(out, " )\n        __den_args=(%s %d %d) ;;\n", arg_kind_word(a.kind),
+                        a.is_repeat, a.is_stop);
+        }
+        fputs("    *) return 1 ;;\n"
+              "    esac\n"
+              "}\n\n",
+              out);
+}
+
+static void zsh_words_fn(FILE *out, bool has_desc)
+{
+        struct zsh_words z = { .out = out, .has_desc = has_desc };
+
+        fputs("# __den_words [GROUP]: the commands of den, or of one of its groups, in reply\n"
+              "__den_words() {\n"
+              "    case $1 in\n"
+              "    '')\n"
+              "        reply=(\n",
+              out);
+        each_word("", zsh_word, &z);
+        fputs("        ) ;;\n", out);
+        for (size_t g = 0; cmd_groups[g]; g++) {
+                fprintf(out, "    %s)\n        reply=(\n", cmd_groups[g]);
+                each_word(cmd_groups[g], zsh_word, &z);
+                fputs("        ) ;;\n", out);
+        }
+        fputs("    esac\n"
+              "}\n\n"
+              "# __den_globals: den's own options in reply, those that take a value in\n"
+              "# __den_valopts\n"
+              "__den_globals() {\n"
+              "    reply=(\n",
+              out);
+        zsh_opts(out, 8, cmd_global_opts, has_desc);
+        fputs("    )\n    __den_valopts=(", out);
+        zsh_valopts(out, cmd_global_opts);
+        fputs(" )\n}\n\n", out);
+}
+
+static const char zsh_main[] =
+        "# Names of containers and images, from the store the command line names ($globals:\n"
+        "# --root and the like), listed by den itself. IDs are offered once a prefix of hex\n"
+        "# digits is typed.\n"
+        "__den_containers() {\n"
+        "    local -a names\n"
+        "    names=(${(f)\"$(${words[1]} $globals ps -a --format '{{.Names}}' 2>/dev/null)\"})\n"
+        "    if [[ $cur =~ '^[0-9a-f]+$' ]]; then\n"
+        "        names+=(${(f)\"$(${words[1]} $globals ps -a --format '{{.ID}}' 2>/dev/null)\"})\n"
+        "    fi\n"
+        "    _wanted containers expl container compadd -a names\n"
+        "}\n\n"
+        "__den_images() {\n"
+        "    local -a names\n"
+        "    names=(${(f)\"$(${words[1]} $globals images --format '{{.Repository}}:{{.Tag}}' "
+        "2>/dev/null)\"})\n"
+        "    names=(${names:#*<none>*})\n"
+        "    if [[ $cur =~ '^[0-9a-f]+$' ]]; then\n"
+        "        names+=(${(f)\"$(${words[1]} $globals images -q 2>/dev/null)\"})\n"
+        "    fi\n"
+        "    _wanted images expl image compadd -a names\n"
+        "}\n\n"
+        "# Reads the words before the cursor: the command they name (cmd: \"pull\", \"image "
+        "ls\"),\n"
+        "# how many positional arguments follow it (npos), whether the word under the cursor is\n"
+        "# an option's value (is_value), and den's own options that name the store (globals).\n"
+        "__den_parse() {\n"
+        "    local w i=2\n"
+        "    while (( i < CURRENT )); do\n"
+        "        w=${words[i]}\n"
+        "        if [[ -n $cmd ]] && (( ${__den_args[3]:-0} && npos )); then\n"
+        "            (( npos++, i++ ))\n"
+        "            continue\n"
+        "        fi\n"
+        "        if [[ $w == -* ]]; then\n"
+        "            if (( ${gvalopts[(Ie)${w%%=*}]} )) && [[ $w == *=* ]]; then\n"
+        "                globals+=(${(Q)w})\n"
+        "            elif (( ${gvalopts[(Ie)$w]} )); then\n"
+        "                globals+=($w ${(Q)words[i+1]})\n"
+        "                (( i++ ))\n"
+        "                (( i == CURRENT )) && is_value=1\n"
+        "            elif [[ $w != *=* ]] && (( ${__den_valopts[(Ie)$w]} )); then\n"
+        "                (( i++ ))\n"
+        "                (( i == CURRENT )) && is_value=1\n"
+        "            fi\n"
+        "        elif [[ -z $cmd ]]; then\n"
+        "            cmd=$w\n"
+        "            __den_info $cmd\n"
+        "        elif __den_is_group $cmd && __den_info \"$cmd $w\"; then\n"
+        "            cmd=\"$cmd $w\"\n"
+        "        else\n"
+        "            (( npos++ ))\n"
+        "        fi\n"
+        "        (( i++ ))\n"
+        "    done\n"
+        "}\n\n"
+        "_den() {\n"
+        "    local -a reply __den_valopts __den_args gopts gvalopts globals\n"
+        "    local cmd= cur=${words[CURRENT]} npos=0 is_value=0\n"
+        "\n"
+        "    __den_globals\n"
+        "    gopts=($reply) gvalopts=($__den_valopts) __den_valopts=()\n"
+        "    __den_parse\n"
+        "    if (( is_value )); then\n"
+        "        _files\n"
+        "    elif [[ -z $cmd ]] || __den_is_group $cmd; then\n"
+        "        if [[ $cur == -* ]]; then\n"
+        "            _describe -t options 'den option' gopts\n"
+        "        else\n"
+        "            __den_words $cmd\n"
+        "            _describe -t commands \"den${cmd:+ $cmd} command\" reply\n"
+        "        fi\n"
+        "    elif ! __den_info $cmd || (( __den_args[3] && npos )); then\n"
+        "        _files\n"
+        "    elif [[ $cur == -* ]]; then\n"
+        "        reply+=($gopts)\n"
+        "        _describe -t options \"den $cmd option\" reply\n"
+        "    elif (( npos && ! __den_args[2] )); then\n"
+        "        _files\n"
+        "    else\n"
+        "        case $__den_args[1] in\n"
+        "        containers) __den_containers ;;\n"
+        "        images) __den_images ;;\n"
+        "        both) __den_containers; __den_images ;;\n"
+        "        *) _files ;;\n"
+        "        esac\n"
+        "    fi\n"
+        "}\n\n"
+        "# autoloaded from $fpath, the file's body runs as _den: it defines the real _den above\n"
+        "# and calls it; sourced, it only defines and registers\n"
+        "if [[ $funcstack[1] == _den ]]; then\n"
+        "    _den \"$@\"\n"
+        "fi\n";
+
+static void print_zsh(FILE *out, bool has_desc)
+{
+        fputs("#compdef den\n"
+              "# zsh completion for den, generated by `den completion zsh`\n"
+              "compdef _den den\n\n",
+              out);
+        zsh_info(out, has_desc);
+        zsh_words_fn(out, has_desc);
+        fputs("__den_is_group() {\n    [[ $1 == (", out);
+        for (size_t g = 0; cmd_groups[g]; g++)
+                fprintf(out, "%s%s", g ? "|" : "", cmd_groups[g]);
+        fputs(") ]]\n}\n\n", out);
+        fputs(zsh_main, out);
+}
+
+/* ---------------------------------------------------------------- fish */
+
+struct fish_words {
+        FILE *out;
+        bool has_desc;
+        const char *cond;
+};
+
+static void fish_desc(FILE *out, bool has_desc, const char *desc)
+{
+        if (has_desc && desc) {
+                fputs(" -d ", out);
+                put_fish_sq(out, desc);
+        }
+        fputc('\n', out);
+}
+
+static void fish_word(void *ud, const char *w, const char *summary)
+{
+        struct fish_words *f = ud;
+
+        fprintf(f->out, "complete -c den -n '%s' -a ", f->cond);
+        put_fish_sq(f->out, w);
+        fish_desc(f->out, f->has_desc, summary);
+}
+
+/* one `complete` line per option, offered where the fish condition cond holds */
+static void fish_opts(FILE *out, const struct cmd_opt *o, const char *cond, bool has_desc)
+{
+        for (size_t i = 0; o[i].name; i++) {
+                fputs("complete -c den -n ", out);
+                put_fish_sq(out, cond);
+                fprintf(out, " -l %s", o[i].name);
+                if (o[i].short_name)
+                        fprintf(out, " -s %c", o[i].short_name);
+                if (o[i].kind != CMD_OPT_BOOL)
+                        fputs(" -r -F", out);
+                fish_desc(out, has_desc, o[i].help);
+        }
+}
+
+static void fish_valopts_fn(FILE *out, const char *fn, const struct cmd_opt *o)
+{
+        fprintf(out, "function %s\n    contains -- $argv[1]", fn);
+        for (size_t i = 0; o[i].name; i++) {
+                if (o[i].kind == CMD_OPT_BOOL)
+                        continue;
+                fprintf(out, " --%s", o[i].name);
+                if (o[i].short_name)
+                        fprintf(out, " -%c", o[i].short_name);
+        }
+        fputs("\nend\n\n", out);
+}
+
+/* __den_info CMD: sets __den_args (KIND EVERY-ARGUMENT STOP-AT-FIRST-ARGUMENT) and
+ * __den_valopts (the options that take a value); fails for an unknown command. */
+static void fish_info(FILE *out)
+{
+        fputs("function __den_info\n"
+              "    switch $argv[1]\n",
+              out);
+        for (size_t i = 0; cmd_table[i]; i++) {
+                const struct cmd *c = cmd_table[i];
+                struct arg_spec a = arg_spec_of(c);
+                const char *names[5];
+                size_t n = names_of(c, names);
+
+                fputs("        case", out);
+                for (size_t k = 0; k < n; k++) {
+                        fputc(' ', out);
+                        put_fish_sq(out, names[k]);
+                }
+                fprintf(out, "\n            set -g __den_args %s %d %d\n", arg_kind_word(a.kind),
+                        a.is_repeat, a.is_stop);
+                fputs("            set -g __den_valopts", out);
+                for (size_t k = 0; c->opts[k].name; k++) {
+                        if (c->opts[k].kind == CMD_OPT_BOOL)
+                                continue;
+                        fprintf(out, " --%s", c->opts[k].name);
+                        if (c->opts[k].short_name)
+                                fprintf(out, " -%c", c->opts[k].short_name);
+                }
+                fputc('\n', out);
+        }
+        fputs("        case '*'\n"
+              "            set -g __den_args\n"
+              "            set -g __den_valopts\n"
+              "            return 1\n"
+              "    end\n"
+              "end\n\n",
+              out);
+}
+
+static const char fish_parse[] =
+        "# Reads the words before the cursor: the command they name (__den_cmd: \"pull\",\n"
+        "# \"image ls\"), how many positional arguments follow it (__den_npos), whether the word\n"
+        "# under the cursor is an option's value (__den_is_value), and den's own options that\n"
+        "# name the store (__den_globals), passed on when listing containers and images.\n"
+        "function __den_parse\n"
+        "    set -l words (commandline -opc)\n"
+        "    set -g __den_cmd ''\n"
+        "    set -g __den_npos 0\n"
+        "    set -g __den_is_value 0\n"
+        "    set -g __den_globals\n"
+        "    set -g __den_args\n"
+        "    set -g __den_valopts\n"
+        "    set -l n (count $words)\n"
+        "    set -l i 2\n"
+        "    while test $i -le $n\n"
+        "        set -l w $words[$i]\n"
+        "        if test -n \"$__den_cmd\"; and test \"$__den_args[3]\" = 1 -a $__den_npos -gt 0\n"
+        "            set __den_npos (math $__den_npos + 1)\n"
+        "        else if string match -q -- '-*' $w\n"
+        "            set -l name (string split -m1 -- = $w)[1]\n"
+        "            if __den_global_valopt $name; and string match -q -- '*=*' $w\n"
+        "                set -a __den_globals $w\n"
+        "            else if __den_global_valopt $w\n"
+        "                set i (math $i + 1)\n"
+        "                if test $i -le $n\n"
+        "                    set -a __den_globals $w $words[$i]\n"
+        "                else\n"
+        "                    set __den_is_value 1\n"
+        "                end\n"
+        "            else if not string match -q -- '*=*' $w; and contains -- $w $__den_valopts\n"
+        "                set i (math $i + 1)\n"
+        "                test $i -gt $n; and set __den_is_value 1\n"
+        "            end\n"
+        "        else if test -z \"$__den_cmd\"\n"
+        "            set __den_cmd $w\n"
+        "            __den_info $w\n"
+        "        else if __den_is_group $__den_cmd; and __den_info \"$__den_cmd $w\"\n"
+        "            set __den_cmd \"$__den_cmd $w\"\n"
+        "        else\n"
+        "            set __den_npos (math $__den_npos + 1)\n"
+        "        end\n"
+        "        set i (math $i + 1)\n"
+        "    end\n"
+        "end\n\n"
+        "# At the top level, or right after a group: complete a command name.\n"
+        "function __den_in_group\n"
+        "    __den_parse\n"
+        "    test $__den_is_value = 0; and test \"$__den_cmd\" = \"$argv[1]\"\n"
+        "end\n\n"
+        "# Completing an option of one of the commands named.\n"
+        "function __den_cmd_is\n"
+        "    __den_parse\n"
+        "    test $__den_is_value = 0; or return 1\n"
+        "    contains -- \"$__den_cmd\" $argv; or return 1\n"
+        "    not test \"$__den_args[3]\" = 1 -a $__den_npos -gt 0\n"
+        "end\n\n"
+        "# Completing one of den's own options: not inside the container's command line.\n"
+        "function __den_global_ok\n"
+        "    __den_parse\n"
+        "    test $__den_is_value = 0; or return 1\n"
+        "    not test \"$__den_args[3]\" = 1 -a $__den_npos -gt 0\n"
+        "end\n\n"
+        "# Completing an argument that names a KIND (containers, images, other).\n"
+        "function __den_want\n"
+        "    __den_parse\n"
+        "    if test $__den_is_value = 1\n"
+        "        test $argv[1] = other\n"
+        "        return\n"
+        "    end\n"
+        "    if test -n \"$__den_cmd\"; and not __den_is_group $__den_cmd; and not set -q "
+        "__den_args[1]\n"
+        "        test $argv[1] = other\n"
+        "        return\n"
+        "    end\n"
+        "    set -q __den_args[1]; or return 1\n"
+        "    if test \"$__den_args[3]\" = 1 -a $__den_npos -gt 0\n"
+        "        test $argv[1] = other\n"
+        "        return\n"
+        "    end\n"
+        "    if test $__den_npos -gt 0 -a \"$__den_args[2]\" = 0\n"
+        "        test $argv[1] = other\n"
+        "        return\n"
+        "    end\n"
+        "    test $__den_args[1] = $argv[1]; or test $__den_args[1] = both -a $argv[1] != other\n"
+        "end\n\n"
+        "function __den_containers\n"
+        "    set -l den (commandline -opc)[1]\n"
+        "    $den $__den_globals ps -a --format '{{.Names}}' 2>/dev/null\n"
+        "    if string match -qr -- '^[0-9a-f]+$' (commandline -ct)\n"
+        "        $den $__den_globals ps -a --format '{{.ID}}' 2>/dev/null\n"
+        "    end\n"
+        "end\n\n"
+        "function __den_images\n"
+        "    set -l den (commandline -opc)[1]\n"
+        "    $den $__den_globals images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |\n"
+        "        string match -v -- '*<none>*'\n"
+        "    if string match -qr -- '^[0-9a-f]+$' (commandline -ct)\n"
+        "        $den $__den_globals images -q 2>/dev/null\n"
+        "    end\n"
+        "end\n\n";
+
+static void print_fish(FILE *out, bool has_desc)
+{
+        struct fish_words fw = { .out = out, .has_desc = has_desc, .cond = "__den_in_group ''" };
+
+        fputs("# fish completion for den, generated by `den completion fish`\n\n", out);
+        fish_valopts_fn(out, "__den_global_valopt", cmd_global_opts);
+        fputs("function __den_is_group\n    contains -- $argv[1]", out);
+        for (size_t g = 0; cmd_groups[g]; g++)
+                fprintf(out, " %s", cmd_groups[g]);
+        fputs("\nend\n\n", out);
+        fish_info(out);
+        fputs(fish_parse, out);
+        fputs("complete -c den -e\ncomplete -c den -f\n", out);
+        fish_opts(out, cmd_global_opts, "__den_global_ok", has_desc);
+        each_word("", fish_word, &fw);
+        for (size_t g = 0; cmd_groups[g]; g++) {
+                _cleanup_free_ char *cond = xasprintf("__den_in_group %s", cmd_groups[g]);
+
+                fw.cond = cond;
+                each_word(cmd_groups[g], fish_word, &fw);
+        }
+        for (size_t i = 0; cmd_table[i]; i++) {
+                const struct cmd *c = cmd_table[i];
+                const char *names[5];
+                size_t n = names_of(c, names);
+                struct den_buf cond = { 0 };
+
+                den_buf_puts(&cond, "__den_cmd_is");
+                for (size_t k = 0; k < n; k++)
+                        den_buf_printf(&cond, " \"%s\"", names[k]);
+                fish_opts(out, c->opts, cond.data, has_desc);
+                den_buf_free(&cond);
+        }
+        fprintf(out, "complete -c den -n '__den_want containers' -a '(__den_containers)'");
+        fish_desc(out, has_desc, "Container");
+        fprintf(out, "complete -c den -n '__den_want images' -a '(__den_images)'");
+        fish_desc(out, has_desc, "Image");
+        fputs("complete -c den -n '__den_want other' -F\n", out);
+}
+
+/* ---------------------------------------------------------------- the command */
+
+static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        const char *shell = a->pos[0];
+        const char *path = cmd_str(a, "file");
+        bool has_desc = !cmd_flag(a, "no-desc");
+        FILE *out = stdout;
+
+        if (!streq(shell, "bash") && !streq(shell, "zsh") && !streq(shell, "fish"))
+                return den_error_set(err, 0, "invalid argument \"%s\" for \"den completion\"",
+                                     shell);
+        if (path && !streq(path, "-")) {
+                out = fopen(path, "we");
+                if (!out)
+                        return den_error_set(err, errno, "open \"%s\"", path);
+        }
+        if (streq(shell, "bash"))
+                print_bash(out);
+        else if (streq(shell, "zsh"))
+                print_zsh(out, has_desc);
+        else
+                print_fish(out, has_desc);
+        if (out != stdout) {
+                int r = ferror(out) ? -EIO : 0;
+
+                if (fclose(out) != 0 && r == 0)
+                        r = -errno;
+                if (r < 0)
+                        return den_error_set(err, -r, "write \"%s\"", path);
+        }
+        return 0;
+}
+
+static const struct cmd_opt opts[] = {
+        { "file", 'f', CMD_OPT_STRING, "string",
+          "Output the completion to file rather than stdout" },
+        { "no-desc", 0, CMD_OPT_BOOL, NULL, "Don't include descriptions in the completion output" },
+        { 0 },
+};
 
 const struct cmd cmd_completion = {
         .name = "completion",
-        .usage = "SHELL",
+        .usage = "[options] {bash|zsh|fish}",
         .summary = "Generate shell autocompletions",
-        .opts = no_opts,
+        .description = "Generate shell autocompletions. Valid arguments are bash, zsh, and fish.",
+        .opts = opts,
         .min_args = 1,
         .max_args = 1,
         .run = run,

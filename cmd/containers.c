@@ -239,6 +239,25 @@ const struct cmd cmd_create = {
         .run = run_create,
 };
 
+/* run: --network container:X and --ipc container:X name the containers to share with. */
+static int run_userns_owner(struct cmd_ctx *ctx, const struct cmd_args *a, pid_t *ret_pid,
+                            den_error **err)
+{
+        const char *net = cmd_str(a, "network"), *ipc = cmd_str(a, "ipc");
+        const char *names[2] = { NULL, NULL };
+
+        if (!net)
+                net = cmd_str(a, "net");
+        if (net && den_str_has_prefix(net, "container:"))
+                names[0] = net + 10;
+        if (ipc && den_str_has_prefix(ipc, "container:"))
+                names[1] = ipc + 10;
+        *ret_pid = 0;
+        if (!names[0] && !names[1])
+                return 0;
+        return cmd_ctr_userns_owner(ctx, names, 2, ret_pid, err);
+}
+
 const struct cmd cmd_run = {
         .name = "run",
         .aliases = { "container run" },
@@ -249,6 +268,7 @@ const struct cmd cmd_run = {
         .max_args = -1,
         .flags = CMD_F_USERNS | CMD_F_MOUNTNS | CMD_F_STORE_WRITE | CMD_F_STOP_AT_ARG,
         .run = run_run,
+        .userns_owner = run_userns_owner,
 };
 
 /* ---------------------------------------------------------------- start / attach */
@@ -292,6 +312,33 @@ static const struct cmd_opt start_opts[] = {
         { 0 },
 };
 
+/* start: the containers shared with by the first container named that shares any. */
+static int start_userns_owner(struct cmd_ctx *ctx, const struct cmd_args *a, pid_t *ret_pid,
+                              den_error **err)
+{
+        struct store *s;
+
+        *ret_pid = 0;
+        for (size_t i = 0; i < a->n_pos && *ret_pid == 0; i++) {
+                _cleanup_(cmd_ctr_freep) struct cmd_ctr *c = NULL;
+                den_error *ignored = NULL;
+                const char *names[2];
+                size_t n;
+
+                if (!ctx->store && cmd_ctx_store(ctx, false, &s, err) < 0)
+                        return -1;
+                if (cmd_ctr_load(ctx->store, a->pos[i], &c, &ignored) < 0) {
+                        den_error_free(ignored);
+                        continue;
+                }
+                n = cmd_ctr_shared_ns_names(c, names);
+                if (n > 0 && cmd_ctr_userns_owner(ctx, names, n, ret_pid, err) < 0)
+                        return -1;
+        }
+        store_free(steal_ptr(ctx->store));
+        return 0;
+}
+
 const struct cmd cmd_start = {
         .name = "start",
         .aliases = { "container start" },
@@ -302,6 +349,7 @@ const struct cmd cmd_start = {
         .max_args = -1,
         .flags = CMD_F_USERNS | CMD_F_MOUNTNS | CMD_F_STORE_WRITE,
         .run = run_start,
+        .userns_owner = start_userns_owner,
 };
 
 static int run_attach(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)

@@ -4,18 +4,25 @@
 
 int cmd_ctx_store(struct cmd_ctx *ctx, bool is_write, struct store **ret, den_error **err)
 {
-        struct store_opts o = {
-                .root = ctx->root,
-                .runroot = ctx->runroot,
-                .driver = ctx->storage_driver,
-                .idmap_key = ctx->userns ? ctx->userns->key : NULL,
-                .is_read_only = !is_write,
-        };
+        struct store_opts o;
 
         if (ctx->store && (!is_write || ctx->has_store_write)) {
                 *ret = ctx->store;
                 return 0;
         }
+        if (!ctx->storage_driver && !ctx->has_read_conf) {
+                if (store_conf_driver(&ctx->default_driver, err) < 0)
+                        return -1;
+                ctx->has_read_conf = true;
+        }
+        o = (struct store_opts){
+                .root = ctx->root,
+                .runroot = ctx->runroot,
+                .driver = ctx->storage_driver,
+                .default_driver = ctx->default_driver,
+                .idmap_key = ctx->userns ? ctx->userns->key : NULL,
+                .is_read_only = !is_write,
+        };
         store_free(steal_ptr(ctx->store));
         if (store_open(&o, &ctx->store, err) < 0)
                 return -1;
@@ -31,6 +38,7 @@ void cmd_ctx_clear(struct cmd_ctx *ctx)
         free(ctx->root);
         free(ctx->runroot);
         free(ctx->storage_driver);
+        free(ctx->default_driver);
         *ctx = (struct cmd_ctx){ 0 };
 }
 

@@ -276,7 +276,7 @@ int cmd_env_file_parse(const char *text, size_t len, const char *name, char ***r
 
 /* ---------------------------------------------------------------- environment */
 
-static void env_set(json_t *env, const char *kv)
+void cmd_env_set(json_t *env, const char *kv)
 {
         const char *eq = strchr(kv, '=');
         size_t n = eq ? (size_t) (eq - kv) : strlen(kv);
@@ -310,7 +310,7 @@ static bool env_has(json_t *env, const char *name)
 
 /* One -e value: NAME=V; NAME takes the host's value (skipped when unset); NAME* every host
  * variable starting with NAME. */
-static int env_add_arg(json_t *env, const char *arg, den_error **err)
+int cmd_env_add_arg(json_t *env, const char *arg, den_error **err)
 {
         const char *eq = strchr(arg, '=');
         size_t n = eq ? (size_t) (eq - arg) : strlen(arg);
@@ -318,20 +318,20 @@ static int env_add_arg(json_t *env, const char *arg, den_error **err)
         if (!env_name_is_valid(arg, n))
                 return den_error_set(err, 0, "invalid environment variable: \"%s\"", arg);
         if (eq) {
-                env_set(env, arg);
+                cmd_env_set(env, arg);
         } else if (arg[n - 1] == '*') {
                 for (char **e = environ; e && *e; e++)
                         if (strncmp(*e, arg, n - 1) == 0)
-                                env_set(env, *e);
+                                cmd_env_set(env, *e);
         } else if (getenv(arg)) {
                 _cleanup_free_ char *kv = xasprintf("%s=%s", arg, getenv(arg));
 
-                env_set(env, kv);
+                cmd_env_set(env, kv);
         }
         return 0;
 }
 
-static int env_file_add(json_t *env, const char *path, den_error **err)
+int cmd_env_file_add(json_t *env, const char *path, den_error **err)
 {
         _cleanup_free_ char *text = NULL;
         _cleanup_strv_ char **vars = NULL;
@@ -343,7 +343,7 @@ static int env_file_add(json_t *env, const char *path, den_error **err)
         if (cmd_env_file_parse(text, len, path, &vars, err) < 0)
                 return -1;
         for (char **v = vars; *v; v++)
-                env_set(env, *v);
+                cmd_env_set(env, *v);
         return 0;
 }
 
@@ -356,21 +356,21 @@ static int build_env(const struct cmd_args *a, json_t *image_cfg, json_t **ret, 
 
         json_array_foreach (ienv, i, v)
                 if (json_is_string(v))
-                        env_set(env, json_string_value(v));
+                        cmd_env_set(env, json_string_value(v));
         if (!env_has(env, "PATH"))
-                env_set(env, cmd_ctr_defaults.path_env);
+                cmd_env_set(env, cmd_ctr_defaults.path_env);
         if (!env_has(env, "TERM"))
-                env_set(env, cmd_ctr_defaults.term_env);
+                cmd_env_set(env, cmd_ctr_defaults.term_env);
         if (!env_has(env, "container"))
-                env_set(env, cmd_ctr_defaults.container_env);
+                cmd_env_set(env, cmd_ctr_defaults.container_env);
         if (cmd_flag(a, "env-host"))
                 for (char **e = environ; e && *e; e++)
-                        env_set(env, *e);
+                        cmd_env_set(env, *e);
         for (char **f = cmd_strv(a, "env-file"); f && *f; f++)
-                if (env_file_add(env, *f, err) < 0)
+                if (cmd_env_file_add(env, *f, err) < 0)
                         return -1;
         for (char **e = cmd_strv(a, "env"); e && *e; e++)
-                if (env_add_arg(env, *e, err) < 0)
+                if (cmd_env_add_arg(env, *e, err) < 0)
                         return -1;
         *ret = steal_ptr(env);
         return 0;

@@ -58,6 +58,16 @@ struct cmd_start_opts {
  * user namespace; unshares a mount namespace of its own. */
 int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                   const struct cmd_start_opts *o, int *ret_exit_code, den_error **err);
+/* Before den enters a user namespace (struct cmd's userns_owner): a container that shares
+ * the namespaces of container NAME (names[i], NULL entries skipped) is created from NAME's
+ * user namespace, since a sibling namespace could not join them. *ret_pid is the monitor of
+ * the first such container that runs (it lives in that namespace; the init may be in a
+ * nested one), 0 when none does (the start then reports it). */
+int cmd_ctr_userns_owner(struct cmd_ctx *ctx, const char *const *names, size_t n, pid_t *ret_pid,
+                         den_error **err);
+/* The names of the containers whose namespaces c's configuration shares (network, ipc), for
+ * cmd_ctr_userns_owner; *ret_n of them, pointing into c's configuration. */
+size_t cmd_ctr_shared_ns_names(const struct cmd_ctr *c, const char *names[2]);
 /* Sends sig to a running container's init (or through its external runtime). */
 int cmd_ctr_signal(struct cmd_ctr *c, int sig, den_error **err);
 /* Stops a running container: its stop signal, then SIGKILL after timeout seconds (< 0: the

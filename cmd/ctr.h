@@ -93,6 +93,16 @@ struct cmd_spec_env {
         pid_t ipcns_pid; /* --ipc container:X; 0 else */
 };
 
+/* Environment lists as JSON arrays of "NAME=value" (ctr-opts.c): sets one entry, replacing
+ * one of the same name; adds one -e value (NAME=V, NAME for the host's value, NAME* for every
+ * host variable with that prefix); adds an --env-file. */
+void cmd_env_set(json_t *env, const char *kv);
+int cmd_env_add_arg(json_t *env, const char *arg, den_error **err);
+int cmd_env_file_add(json_t *env, const char *path, den_error **err);
+/* Reads a file below the container's root (never outside it, never blocking on a FIFO); a
+ * missing file reads as empty (spec.c). */
+int cmd_read_in_root(int root_dfd, const char *path, char **ret, size_t *ret_len, den_error **err);
+
 /* Builds config.json (OCI runtime-spec 1.1) for a start: podman's defaults (capabilities,
  * masked and read-only paths, /dev entries, mounts, rlimits, the seccomp profile resolved
  * for the bounding set), then the container's options. User names (--user, the image's

@@ -1,7 +1,9 @@
 /* Signals, stop, wait and removal of containers, and the commands built on them: stop, kill,
  * rm, wait, container cleanup (run by the monitor when a container exits), prune. */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include "ctr-run.h"
 
@@ -79,7 +81,58 @@ int cmd_ctr_wait_exit(struct store *s, struct cmd_ctr *c, int timeout_ms)
         }
 }
 
+/* A pidfd for the container's den-monitor while it lives, else -1. Opened before the stop, so
+ * a reused pid is never waited for. */
+static int monitor_pidfd(const struct cmd_ctr *c)
+{
+        json_int_t pid = json_integer_value(
+                json_object_get(json_object_get(c->rec->meta, "state"), "MonitorPid"));
+        _cleanup_free_ char *argv = NULL;
+        size_t len = 0;
+        char path[64];
+        int fd;
+
+        if (pid <= 0 || pid > INT_MAX)
+                return -1;
+        fd = (int) syscall(SYS_pidfd_open, (pid_t) pid, 0);
+        if (fd < 0)
+                return -1;
+        /* this container's: "den-monitor --id ID ..." (another may have the pid now) */
+        (void) snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+        if (den_read_file_at(AT_FDCWD, path, 4096, &argv, &len) < 0 ||
+            !memmem(argv, len, c->rec->id, strlen(c->rec->id)) || !strstr(argv, "den-monitor")) {
+                (void) close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* The monitor records the exit (and removes a --rm container) after the container is gone;
+ * a stop returns after that, so a start that follows cannot have its state overwritten.
+ * Bounded by the monitor's own limit for its exit command. */
+static void monitor_wait(int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+        if (pidfd < 0)
+                return;
+        while (poll(&p, 1, 130 * 1000) < 0 && errno == EINTR)
+                ;
+}
+
+static int stop_signal(struct store *s, struct cmd_ctr *c, int timeout, den_error **err);
+
 int cmd_ctr_stop(struct store *s, struct cmd_ctr *c, int timeout, den_error **err)
+{
+        _cleanup_close_ int mon = monitor_pidfd(c);
+        int r = stop_signal(s, c, timeout, err);
+
+        if (r == 0)
+                monitor_wait(mon);
+        return r;
+}
+
+static int stop_signal(struct store *s, struct cmd_ctr *c, int timeout, den_error **err)
 {
         const char *sig_name = cmd_ctr_cfg_str(c, "Config", "StopSignal");
         int sig = sig_name ? signal_number(sig_name) : SIGTERM;
@@ -109,6 +162,17 @@ int cmd_ctr_stop(struct store *s, struct cmd_ctr *c, int timeout, den_error **er
         return 0;
 }
 
+static bool is_removed_meanwhile(struct store *s, const struct cmd_ctr *c)
+{
+        _cleanup_(cmd_ctr_freep) struct cmd_ctr *again = NULL;
+        den_error *e = NULL;
+
+        if (cmd_ctr_load(s, c->rec->id, &again, &e) == 0)
+                return false;
+        den_error_free(e);
+        return true;
+}
+
 int cmd_ctr_remove(struct store *s, struct cmd_ctr *c, bool is_force, den_error **err)
 {
         if (cmd_ctr_is_running(c)) {
@@ -122,7 +186,17 @@ int cmd_ctr_remove(struct store *s, struct cmd_ctr *c, bool is_force, den_error 
                         return -1;
                 (void) cmd_ctr_wait_exit(s, c, -1);
         }
-        return store_container_remove(s, c->rec->id, err);
+        if (store_container_remove(s, c->rec->id, err) == 0)
+                return 0;
+        /* a --rm container's own cleanup may have removed it meanwhile */
+        if (is_removed_meanwhile(s, c)) {
+                if (err) {
+                        den_error_free(*err);
+                        *err = NULL;
+                }
+                return 0;
+        }
+        return -1;
 }
 
 /* ---------------------------------------------------------------- selection helpers */
@@ -406,6 +480,14 @@ static int run_cleanup(struct cmd_ctx *ctx, const struct cmd_args *a, den_error 
         (void) rt_exit_read(exit_path, &ex, NULL);
         if (cmd_ctr_cfg_bool(c, "HostConfig", "AutoRemove"))
                 return store_container_remove(s, c->rec->id, err);
+        /* cleanup runs in the monitor's mount namespace, where the root is mounted: unmount
+         * it, or a fuse-overlayfs daemon would live on there until the container is removed */
+        {
+                den_error *e = NULL;
+
+                if (store_container_unmount(s, c->rec, &e) < 0)
+                        den_warn_error(&e, "unmount the root of %.12s, continuing", c->rec->id);
+        }
         patch = json_pack("{s:{s:s, s:i, s:I, s:b}}", "state", "Status", "exited", "ExitCode",
                           ex.exit_code, "FinishedAt", (json_int_t) ex.finished_ns, "OOMKilled",
                           ex.is_oom_killed);

@@ -80,10 +80,15 @@ static int run_cmd(const struct cmd *c, int argc, char **argv, struct cmd_value 
         if (r == 0)
                 r = setup_ctx(&ctx, g, err);
         if (r == 0 && (c->flags & CMD_F_USERNS) && !rt_userns_is_inside()) {
+                pid_t owner = 0;
+
                 /* before any thread exists: unshare(CLONE_NEWUSER) needs a single thread */
                 r = rt_userns_plan(&ctx.userns, err);
+                if (r == 0 && c->userns_owner)
+                        r = c->userns_owner(&ctx, &a, &owner, err);
                 if (r == 0)
-                        r = rt_userns_enter(ctx.userns, err);
+                        r = owner > 0 ? rt_userns_join(ctx.userns, owner, err)
+                                      : rt_userns_enter(ctx.userns, err);
         }
         /* before the store is opened: a mount through a directory fd of another mount
          * namespace is refused (EINVAL) */
@@ -147,6 +152,12 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < ARRAY_SIZE(globals); i++) {
                 free(globals[i].s);
                 den_strv_free(globals[i].v);
+        }
+        if (rt_has_joined_container) {
+                /* in a container's pid namespace for children and its mount namespace, exit
+                 * handlers that fork a helper to inspect this process cannot find it */
+                (void) fflush(NULL);
+                _exit(r);
         }
         return r;
 }

@@ -101,6 +101,77 @@ int cmd_pull_name(struct store *s, const char *name, const struct img_pull_opts 
         return r;
 }
 
+/* The tags of name's repository, from the first registry that knows it (short names are
+ * resolved like a pull's). ret_repo gets "domain/path". */
+static int list_repo_tags(const char *name, const struct img_pull_opts *po, char **ret_repo,
+                          char ***ret_tags, den_error **err)
+{
+        _cleanup_(img_ref_freep) struct img_ref *ref = NULL;
+        struct img_ref **cands = NULL;
+        size_t n = 0;
+        int r = -1;
+
+        if (img_ref_parse(name, &ref, err) < 0)
+                return -1;
+        if (ref->tag || ref->digest)
+                return den_error_set(err, 0, "tag can't be used with --all-tags/-a");
+        if (cmd_resolve_pull_refs(name, &cands, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && r < 0; i++) {
+                _cleanup_free_ char *repo = img_ref_repo(cands[i]);
+                struct img_client *c = NULL;
+
+                if (err && *err) {
+                        den_error_free(*err);
+                        *err = NULL;
+                }
+                r = img_client_new(cands[i]->domain, &po->client, &c, err);
+                if (r == 0)
+                        r = img_client_list_tags(c, cands[i]->path, ret_tags, err);
+                img_client_free(c);
+                if (r == 0)
+                        *ret_repo = steal_ptr(repo);
+                else
+                        den_error_wrap(err, "initializing source docker://%s", repo);
+        }
+        for (size_t i = 0; i < n; i++)
+                img_ref_free(cands[i]);
+        free(cands);
+        return r;
+}
+
+/* Pulls every tag of name's repository, then prints the image IDs in the registry's order
+ * (podman's pull --all-tags). The tag list is fetched before the store is opened, so a
+ * repository the registry does not know leaves no trace. */
+static int pull_all_tags(struct cmd_ctx *ctx, const char *name, const struct img_pull_opts *po,
+                         den_error **err)
+{
+        _cleanup_free_ char *repo = NULL;
+        _cleanup_strv_ char **tags = NULL;
+        _cleanup_strv_ char **ids = NULL;
+        struct store *s = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (list_repo_tags(name, po, &repo, &tags, err) < 0)
+                return -1;
+        while (tags[n])
+                n++;
+        if (n == 0)
+                r = den_error_set(err, 0, "repository \"%s\" has no tags", repo);
+        if (r == 0)
+                r = cmd_ctx_store(ctx, true, &s, err);
+        ids = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n && r == 0; i++) {
+                _cleanup_free_ char *full = xasprintf("%s:%s", repo, tags[i]);
+
+                r = cmd_pull_name(s, full, po, &ids[i], err);
+        }
+        for (size_t i = 0; i < n && r == 0; i++)
+                printf("%s\n", ids[i]);
+        return r;
+}
+
 static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 {
         _cleanup_free_ char *user = NULL;
@@ -116,6 +187,12 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         if (cmd_client_opts(a, &po.client, &user, &pass, err) < 0 ||
             parse_platform(a, &po, &platbuf, err) < 0)
                 return -1;
+        if (cmd_flag(a, "all-tags")) {
+                for (size_t i = 0; i < a->n_pos; i++)
+                        if (pull_all_tags(ctx, a->pos[i], &po, err) < 0)
+                                return -1;
+                return 0;
+        }
         if (cmd_ctx_store(ctx, true, &s, err) < 0)
                 return -1;
         for (size_t i = 0; i < a->n_pos; i++) {

@@ -167,9 +167,7 @@ int cmd_group_members(const char *text, size_t len, const char *user, gid_t **re
         return 0;
 }
 
-/* Reads path inside the rootfs; a missing file reads as empty. */
-static int read_in_root(int root_dfd, const char *path, char **ret, size_t *ret_len,
-                        den_error **err)
+int cmd_read_in_root(int root_dfd, const char *path, char **ret, size_t *ret_len, den_error **err)
 {
         /* O_NONBLOCK: a FIFO planted by the image must not block den */
         _cleanup_close_ int fd =
@@ -251,8 +249,8 @@ static int resolve_user(int root_dfd, const char *spec, json_t *group_add, struc
 
         if (grp)
                 *grp++ = '\0';
-        if (read_in_root(root_dfd, "/etc/passwd", &pw, &pw_len, err) < 0 ||
-            read_in_root(root_dfd, "/etc/group", &gr, &gr_len, err) < 0)
+        if (cmd_read_in_root(root_dfd, "/etc/passwd", &pw, &pw_len, err) < 0 ||
+            cmd_read_in_root(root_dfd, "/etc/group", &gr, &gr_len, err) < 0)
                 return -1;
         if (parse_id(*user ? user : "0", &id) == 0) {
                 u.uid = id;

@@ -49,6 +49,23 @@ struct start_fds {
 };
 
 /* The monitor process: never returns. */
+/* The network's first half, started from inside rt_create as soon as the init's namespaces
+ * are known (see rt_create_opts.on_namespaces). */
+struct net_early {
+        struct net_config *nc;
+        struct net_handle *nh;
+        den_error *err;
+        bool has_run;
+};
+
+static void net_early_begin(void *arg, pid_t pid, int netns_fd, int userns_fd)
+{
+        struct net_early *n = arg;
+
+        n->has_run = true;
+        (void) net_setup_begin(n->nc, pid, netns_fd, userns_fd, &n->nh, &n->err);
+}
+
 static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct start_fds *f,
                                       struct net_config *nc, const char *den_exe, const char *root,
                                       const char *runroot)
@@ -61,6 +78,7 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                 json_object_get(cmd_ctr_cfg(c, "HostConfig", "LogConfig"), "Type"));
         struct rt_container *ctr = NULL;
         struct net_handle *nh = NULL;
+        struct net_early early = { .nc = nc };
         den_error *e = NULL;
         int code = 0, rundir_fd = -1, cache_fd = -1;
         int keep[16];
@@ -86,7 +104,7 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                 cache_fd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         }
         if (runtime && *runtime)
-                oci_root = den_path_join(runroot, runtime[0] == '/' ? "oci" : runtime);
+                oci_root = den_path_join(rundir, "oci"); /* removed with the container */
         if (rt_create(
                     &(struct rt_create_opts){
                             .bundle = c->dir,
@@ -95,13 +113,27 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                             .seccomp_cache_dfd = cache_fd,
                             .oci_runtime = runtime && *runtime ? runtime : NULL,
                             .oci_root = oci_root,
+                            .on_namespaces = nc ? net_early_begin : NULL,
+                            .on_namespaces_arg = &early,
                     },
-                    &ctr, &e) < 0)
+                    &ctr, &e) < 0) {
+                net_teardown(steal_ptr(early.nh));
+                den_error_free(steal_ptr(early.err));
                 goto fail;
+        }
+        nh = steal_ptr(early.nh);
         close_fd(&f->in[0]);
         close_fd(&f->out[1]);
         close_fd(&f->err[1]);
-        if (nc && net_setup(nc, ctr->pid, &nh, &e) < 0)
+        if (early.err) {
+                e = steal_ptr(early.err);
+                goto fail_kill;
+        }
+        /* external runtimes: the whole network setup now */
+        if (nc && !early.has_run &&
+            net_setup_begin(nc, ctr->pid, ctr->netns_fd, ctr->userns_fd, &nh, &e) < 0)
+                goto fail_kill;
+        if (nh && net_setup_end(nh, nc, &e) < 0)
                 goto fail_kill;
         if (rt_start(ctr, &code, &e) < 0) {
                 (void) waitpid(ctr->pid, NULL, 0);
@@ -166,7 +198,8 @@ fail_kill:
 fail:
         if (nh)
                 net_teardown(nh);
-        report(f->report[1], code, e);
+        /* an external runtime refuses a missing command at create: 127/126 from its message */
+        report(f->report[1], code ? code : e ? e->exit_status : 0, e);
         _exit(0);
 }
 
@@ -221,6 +254,64 @@ static pid_t other_init(struct store *s, const char *name, den_error **err)
         if (!cmd_ctr_is_running(o))
                 return den_error_set(err, 0, "container %s is not running", name);
         return o->pid;
+}
+
+/* den-monitor's pid of a running container, 0 when it has none alive. */
+static pid_t monitor_pid(const struct cmd_ctr *c)
+{
+        json_t *st = json_object_get(c->rec->meta, "state");
+        json_int_t pid = json_integer_value(json_object_get(st, "MonitorPid"));
+        _cleanup_free_ char *comm = NULL;
+        char path[64];
+
+        if (!cmd_ctr_is_running(c) || pid <= 0 || pid > INT_MAX)
+                return 0;
+        (void) snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        if (den_read_file_at(AT_FDCWD, path, 64, &comm, NULL) < 0 ||
+            !den_str_has_prefix(comm, "den-monitor"))
+                return 0;
+        return (pid_t) pid;
+}
+
+int cmd_ctr_userns_owner(struct cmd_ctx *ctx, const char *const *names, size_t n, pid_t *ret_pid,
+                         den_error **err)
+{
+        struct store *s;
+
+        *ret_pid = 0;
+        for (size_t i = 0; i < n && *ret_pid == 0; i++) {
+                _cleanup_(cmd_ctr_freep) struct cmd_ctr *o = NULL;
+                den_error *ignored = NULL;
+
+                if (!names[i] || !*names[i])
+                        continue;
+                if (!ctx->store && cmd_ctx_store(ctx, false, &s, err) < 0)
+                        return -1;
+                /* a missing container is reported by the start itself */
+                if (cmd_ctr_load(ctx->store, names[i], &o, &ignored) < 0) {
+                        den_error_free(ignored);
+                        continue;
+                }
+                *ret_pid = monitor_pid(o);
+        }
+        /* opened outside the user namespace: the command reopens it inside */
+        store_free(steal_ptr(ctx->store));
+        return 0;
+}
+
+size_t cmd_ctr_shared_ns_names(const struct cmd_ctr *c, const char *names[2])
+{
+        json_t *nj = json_object_get(c->config, "Network");
+        const char *net = json_string_value(json_object_get(nj, "target"));
+        const char *mode = json_string_value(json_object_get(nj, "mode"));
+        const char *ipc = cmd_ctr_cfg_str(c, "HostConfig", "IpcMode");
+        size_t n = 0;
+
+        if (mode && streq(mode, "container") && net)
+                names[n++] = net;
+        if (ipc && den_str_has_prefix(ipc, "container:"))
+                names[n++] = ipc + 10;
+        return n;
 }
 
 int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
@@ -284,7 +375,12 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                 _cleanup_free_ char *text = NULL;
                 int bdfd;
 
+                const char *ipc = cmd_ctr_cfg_str(c, "HostConfig", "IpcMode");
+
                 if (nc.mode == NET_CONTAINER && (env.netns_pid = other_init(s, nc.target, err)) < 0)
+                        goto out;
+                if (ipc && den_str_has_prefix(ipc, "container:") &&
+                    (env.ipcns_pid = other_init(s, ipc + 10, err)) < 0)
                         goto out;
                 if (cmd_spec_build(c->config, &env, &spec, err) < 0)
                         goto out;
@@ -294,7 +390,8 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                         den_error_set(err, errno, "open %s", c->dir);
                         goto out;
                 }
-                r = den_write_file_atomic_at(bdfd, "config.json", text, strlen(text), 0600);
+                /* rewritten at every start: no fsync */
+                r = den_write_file_replace_at(bdfd, "config.json", text, strlen(text), 0600);
                 close(bdfd);
                 if (r < 0) {
                         den_error_set(err, -r, "write %s/config.json", c->dir);

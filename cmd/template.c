@@ -1770,6 +1770,8 @@ static int call_func(struct exec *x, json_t *dot, const struct arg *fa, struct a
 
 static int want_str(struct exec *x, json_t *v, const char **s, size_t *n)
 {
+        *s = NULL;
+        *n = 0;
         if (v && json_is_string(v)) {
                 *s = json_string_value(v);
                 *n = json_string_length(v);
@@ -1843,7 +1845,7 @@ static json_t *map_zero(json_t *obj)
 
 static int index_one(struct exec *x, json_t *item, json_t *idx, json_t **ret)
 {
-        long long k;
+        long long k = 0;
 
         if (json_is_null(item)) { /* podman's nil map: its zero value */
                 if (!idx || !json_is_string(idx))
@@ -2102,8 +2104,8 @@ static int fn_print(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 static int fn_printf(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 {
         struct den_buf b = { 0 };
-        const char *s;
-        size_t n;
+        const char *s = NULL;
+        size_t n = 0;
 
         if (want_str(x, argv[0], &s, &n) < 0)
                 return -1;
@@ -2175,8 +2177,8 @@ static int fn_join(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 {
         json_t *a = argv[0], *v;
         struct den_buf b = { 0 };
-        const char *sep;
-        size_t nsep, total = 0, i;
+        const char *sep = NULL;
+        size_t nsep = 0, total = 0, i;
 
         if (want_str(x, argv[1], &sep, &nsep) < 0)
                 return -1;
@@ -2203,8 +2205,8 @@ static int fn_join(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 static int fn_case(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 {
         struct den_buf b = { 0 };
-        const char *s;
-        size_t n;
+        const char *s = NULL;
+        size_t n = 0;
         bool is_sep = true;
 
         if (want_str(x, argv[0], &s, &n) < 0)
@@ -2228,7 +2230,7 @@ static int fn_case(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 static int fn_split(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 {
         const char *s, *sep;
-        size_t n, nsep, start = 0;
+        size_t n = 0, nsep = 0, start = 0;
         json_t *a;
 
         if (want_str(x, argv[0], &s, &n) < 0 || want_str(x, argv[1], &sep, &nsep) < 0)
@@ -2257,9 +2259,9 @@ static int fn_split(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 
 static int fn_truncate(struct exec *x, json_t **argv, size_t argc, json_t **ret)
 {
-        const char *s;
-        size_t n;
-        long long k;
+        const char *s = NULL;
+        size_t n = 0;
+        long long k = 0;
 
         if (want_str(x, argv[0], &s, &n) < 0 || want_int(x, argv[1], &k) < 0)
                 return -1;
@@ -2278,7 +2280,7 @@ static int fn_pad(struct exec *x, json_t **argv, size_t argc, json_t **ret)
         struct den_buf b = { 0 };
         const char *s;
         size_t n;
-        long long before, after;
+        long long before = 0, after = 0;
 
         if (want_str(x, argv[0], &s, &n) < 0 || want_int(x, argv[1], &before) < 0 ||
             want_int(x, argv[2], &after) < 0)

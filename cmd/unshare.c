@@ -1,7 +1,8 @@
 /* den unshare [COMMAND [ARG...]]: runs a command in den's user namespace (root there, the
  * subordinate ids mapped), where files of the store that belong to container users can be
  * read and removed. As podman unshare, it exports CONTAINERS_GRAPHROOT and
- * CONTAINERS_RUNROOT, and runs $SHELL (else /bin/sh) without a command. */
+ * CONTAINERS_RUNROOT, and runs $SHELL (else /bin/sh) without a command. The command also
+ * gets a mount namespace owned by that user namespace, where `den mount` can mount roots. */
 #include <signal.h>
 #include "cmd.h"
 
@@ -30,6 +31,6 @@ const struct cmd cmd_unshare = {
         .summary = "Run a command in a modified user namespace",
         .opts = opts,
         .max_args = -1,
-        .flags = CMD_F_USERNS | CMD_F_STOP_AT_ARG,
+        .flags = CMD_F_USERNS | CMD_F_MOUNTNS | CMD_F_STOP_AT_ARG,
         .run = run,
 };

@@ -9,6 +9,7 @@
  * layer goes through the same verified extraction as a pull. */
 #include <archive.h>
 #include <archive_entry.h>
+#include "image/lazy.h"
 #include <jansson.h>
 #include <sys/mman.h>
 #include <sys/stat.h>

@@ -182,6 +182,9 @@ const char *img_challenge_param(const struct img_challenge *c, const char *name)
 char *img_registry_error_text(const char *body, size_t len);
 /* The target of the rel="next" link in a Link header, or NULL. */
 char *img_link_next(const char *header);
+/* The tags of one page of GET /v2/<name>/tags/list ({"name": ..., "tags": [...]}), each
+ * checked against the tag grammar, as a NULL-terminated list (empty when "tags" is null). */
+int img_tag_list_parse(const char *body, size_t len, char ***ret, den_error **err);
 
 /* ================================================================ manifests and configs
  * (manifest.c, config.c) */

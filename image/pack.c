@@ -12,6 +12,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include "image/lazy.h"
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

@@ -6,6 +6,7 @@
  * digest equals the pulled one. */
 #include <archive.h>
 #include <archive_entry.h>
+#include "image/lazy.h"
 #include <sys/stat.h>
 #include "image.h"
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <curl/curl.h>
+#include "image/lazy.h"
 #include <jansson.h>
 #include <pthread.h>
 #include "image/image.h"

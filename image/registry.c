@@ -586,6 +586,18 @@ int img_client_list_tags(struct img_client *c, const char *repo, char ***ret, de
         return 0;
 }
 
+int img_tag_list_parse(const char *body, size_t len, char ***ret, den_error **err)
+{
+        struct tag_list tl = { 0 };
+
+        if (parse_tags(body, len, &tl, err) < 0) {
+                den_strv_free(tl.v);
+                return -1;
+        }
+        *ret = tl.v ? tl.v : xcalloc(1, sizeof(char *));
+        return 0;
+}
+
 /* ---------------------------------------------------------------- blobs */
 
 static int check_blob_args(const char *repo, const char *digest, den_error **err)

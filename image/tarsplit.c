@@ -15,6 +15,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include "image/lazy.h"
 #include "image.h"
 
 #define TS_BLOCK 512

@@ -318,7 +318,8 @@ static char *resolv_build(const struct net_config *c, const struct net_files_opt
 
 static int write_file(int dfd, const char *name, const char *text, den_error **err)
 {
-        int r = den_write_file_atomic_at(dfd, name, text, strlen(text), 0644);
+        /* rewritten at every start: no fsync */
+        int r = den_write_file_replace_at(dfd, name, text, strlen(text), 0644);
 
         if (r < 0)
                 return den_error_set(err, -r, "write %s", name);

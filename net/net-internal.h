@@ -30,18 +30,28 @@ int net_slirp_addrs(const struct net_config *c, struct net_slirp_addrs *ret, den
  * monitor waits for its container alone) and lives on when the caller exits. */
 int net_spawn_detached(const int *keep, size_t n_keep, int stderr_fd, pid_t *ret_pid,
                        den_error **err);
-/* Brings "lo" up inside the network namespace of pid, from a forked child (the caller's own
+/* Brings "lo" up inside the network namespace netns_fd, from a forked child (the caller's own
  * namespace does not change). */
-int net_lo_up(pid_t pid, den_error **err);
+int net_lo_up(int netns_fd, den_error **err);
 
 /* slirp.c */
 struct net_slirp {
         pid_t pid;
         int pidfd;
-        int exit_fd; /* write end; slirp4netns exits when it closes */
+        int exit_fd;  /* write end; slirp4netns exits when it closes */
+        int ready_fd; /* until net_slirp_wait: the ready pipe and slirp4netns's log */
+        int log_fd;
         char *api_dir, *api_socket;
 };
-int net_slirp_start(const struct net_config *c, pid_t pid, struct net_slirp *ret, den_error **err);
+/* slirp4netns for the namespaces netns_fd and userns_fd (handed to it as /proc/self/fd paths). */
+int net_slirp_start(const struct net_config *c, int netns_fd, int userns_fd, struct net_slirp *ret,
+                    den_error **err);
+/* net_slirp_start in two halves, so that other work overlaps slirp4netns's start: spawn
+ * returns at once, wait returns once tap0 is configured. Either stops slirp4netns when it
+ * fails. */
+int net_slirp_spawn(const struct net_config *c, int netns_fd, int userns_fd, struct net_slirp *ret,
+                    den_error **err);
+int net_slirp_wait(struct net_slirp *s, den_error **err);
 int net_slirp_add_ports(const struct net_slirp *s, const struct net_config *c, den_error **err);
 void net_slirp_stop(struct net_slirp *s, bool kill_it);
 /* Removes the API socket's path and directory (slirp4netns keeps listening on its fd). */
@@ -61,5 +71,5 @@ struct net_listener {
 int net_ports_bind(struct net_config *c, struct net_listener **ret, size_t *ret_n, den_error **err);
 void net_listeners_close(struct net_listener *l, size_t n);
 /* Starts the forwarder with the bound listeners (closed in the caller either way). */
-int net_ports_start(struct net_listener *l, size_t n, pid_t pid, pid_t *ret_pid, int *ret_pidfd,
+int net_ports_start(struct net_listener *l, size_t n, int netns_fd, pid_t *ret_pid, int *ret_pidfd,
                     int *ret_lifetime_fd, den_error **err);

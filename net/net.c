@@ -14,6 +14,10 @@
 #include <sys/wait.h>
 
 struct net_handle {
+        enum net_mode mode;
+        int netns_fd;                   /* the container's, between the two halves */
+        struct net_listener *listeners; /* bound, not yet handed to the forwarder */
+        size_t n_listeners;
         struct net_slirp slirp;
         bool has_slirp;
         pid_t fwd_pid;
@@ -116,14 +120,12 @@ int net_spawn_detached(const int *keep, size_t n_keep, int log_fd, pid_t *ret_pi
 
 /* ---------------------------------------------------------------- lo */
 
-static int lo_up_child(pid_t pid)
+static int lo_up_child(int netns_fd)
 {
-        _cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int) pid);
         struct ifreq ifr = { 0 };
-        int ns, s;
+        int s;
 
-        ns = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
                 return errno;
         s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (s < 0)
@@ -137,7 +139,7 @@ static int lo_up_child(pid_t pid)
         return 0;
 }
 
-int net_lo_up(pid_t pid, den_error **err)
+int net_lo_up(int netns_fd, den_error **err)
 {
         pid_t child;
         int status;
@@ -146,7 +148,7 @@ int net_lo_up(pid_t pid, den_error **err)
         if (child < 0)
                 return den_error_set(err, errno, "fork");
         if (child == 0)
-                _exit(lo_up_child(pid));
+                _exit(lo_up_child(netns_fd));
         if (waitpid(child, &status, 0) < 0)
                 return den_error_set(err, errno, "wait for child");
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -157,69 +159,127 @@ int net_lo_up(pid_t pid, den_error **err)
 
 /* ---------------------------------------------------------------- setup */
 
-static int setup_slirp(struct net_config *c, pid_t pid, struct net_handle *h, den_error **err)
+/* The second half for slirp4netns: tap0 up, lo up, the published ports. */
+static int finish_slirp(struct net_config *c, struct net_handle *h, den_error **err)
 {
-        struct net_listener *l = NULL;
-        size_t n = 0;
         int lifetime = -EBADF;
 
-        /* Host ports first: a port in use fails the start before anything runs. */
-        if (net_ports_bind(c, &l, &n, err) < 0)
+        if (net_slirp_wait(&h->slirp, err) < 0)
                 return -1;
-        if (net_slirp_start(c, pid, &h->slirp, err) < 0) {
-                net_listeners_close(l, n);
+        if (net_lo_up(h->netns_fd, err) < 0)
                 return -1;
-        }
-        h->has_slirp = true;
-        h->fds[h->n_fds++] = h->slirp.exit_fd;
-        if (net_lo_up(pid, err) < 0) {
-                net_listeners_close(l, n);
-                return -1;
-        }
         if (c->is_slirp_port_handler) {
                 /* The listeners only reserved the ports (and chose the random ones). */
-                net_listeners_close(l, n);
+                net_listeners_close(steal_ptr(h->listeners), h->n_listeners);
                 if (net_slirp_add_ports(&h->slirp, c, err) < 0)
                         return -1;
                 /* slirp4netns keeps its listening socket; the path is no longer needed. */
                 net_slirp_forget_api(&h->slirp);
                 return 0;
         }
-        if (n == 0)
+        if (h->n_listeners == 0)
                 return 0;
-        if (net_ports_start(l, n, pid, &h->fwd_pid, &h->fwd_pidfd, &lifetime, err) < 0)
+        /* net_ports_start closes the listeners either way */
+        if (net_ports_start(steal_ptr(h->listeners), h->n_listeners, h->netns_fd, &h->fwd_pid,
+                            &h->fwd_pidfd, &lifetime, err) < 0)
                 return -1;
         h->fds[h->n_fds++] = lifetime;
         return 0;
 }
 
-int net_setup(struct net_config *c, pid_t pid, struct net_handle **ret, den_error **err)
+/* /proc/PID/ns/NAME, when the runtime could not hand the namespace over. */
+static int open_ns(pid_t pid, const char *name, int given, int *own, den_error **err)
 {
+        char path[64];
+
+        if (given >= 0)
+                return given;
+        (void) snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) pid, name);
+        *own = open(path, O_RDONLY | O_CLOEXEC);
+        if (*own < 0)
+                return den_error_set(err, errno, "open %s", path);
+        return *own;
+}
+
+int net_setup_begin(struct net_config *c, pid_t pid, int netns_fd, int userns_fd,
+                    struct net_handle **ret, den_error **err)
+{
+        _cleanup_close_ int own_user = -EBADF;
         struct net_handle *h = xcalloc(1, sizeof(*h));
-        int r = 0;
+        int own_net = -EBADF, r = 0;
 
         h->fwd_pidfd = -EBADF;
+        h->netns_fd = -EBADF;
         h->slirp.pidfd = -EBADF;
         h->slirp.exit_fd = -EBADF;
-        switch (c->mode) {
-        case NET_SLIRP4NETNS:
-                r = setup_slirp(c, pid, h, err);
-                break;
-        case NET_NONE:
-                r = net_lo_up(pid, err);
-                break;
-        case NET_PASTA:
-                r = den_error_set(err, ENOTSUP, "network mode pasta: passt is not supported");
-                break;
-        case NET_HOST:
-        case NET_CONTAINER:
-        case NET_NS:
-                break;
-        default:
-                r = den_error_set(err, EINVAL, "unknown network mode %d", (int) c->mode);
-                break;
+        h->slirp.ready_fd = -EBADF;
+        h->slirp.log_fd = -EBADF;
+        h->mode = c->mode;
+        if (c->mode == NET_SLIRP4NETNS || c->mode == NET_NONE) {
+                /* kept for the second half: a copy of the runtime's, or our own */
+                r = open_ns(pid, "net", netns_fd, &own_net, err);
+                if (r >= 0)
+                        h->netns_fd = own_net >= 0 ? own_net : fcntl(r, F_DUPFD_CLOEXEC, 3);
+                if (r >= 0 && h->netns_fd < 0)
+                        r = den_error_set(err, errno, "duplicate the network namespace fd");
+        }
+        if (r >= 0 && c->mode == NET_SLIRP4NETNS) {
+                userns_fd = open_ns(pid, "user", userns_fd, &own_user, err);
+                r = userns_fd;
+        }
+        if (r >= 0) {
+                r = 0;
+                switch (c->mode) {
+                case NET_SLIRP4NETNS:
+                        /* Host ports first: a port in use fails the start before anything
+                         * runs. */
+                        if (net_ports_bind(c, &h->listeners, &h->n_listeners, err) < 0 ||
+                            net_slirp_spawn(c, h->netns_fd, userns_fd, &h->slirp, err) < 0) {
+                                r = -1;
+                                break;
+                        }
+                        h->has_slirp = true;
+                        h->fds[h->n_fds++] = h->slirp.exit_fd;
+                        break;
+                case NET_PASTA:
+                        r = den_error_set(err, ENOTSUP,
+                                          "network mode pasta: passt is not supported");
+                        break;
+                case NET_NONE:
+                case NET_HOST:
+                case NET_CONTAINER:
+                case NET_NS:
+                        break;
+                default:
+                        r = den_error_set(err, EINVAL, "unknown network mode %d", (int) c->mode);
+                        break;
+                }
         }
         if (r < 0) {
+                net_teardown(h);
+                return -1;
+        }
+        *ret = h;
+        return 0;
+}
+
+int net_setup_end(struct net_handle *h, struct net_config *c, den_error **err)
+{
+        if (h->mode == NET_SLIRP4NETNS)
+                return finish_slirp(c, h, err);
+        if (h->mode == NET_NONE)
+                return net_lo_up(h->netns_fd, err);
+        return 0;
+}
+
+int net_setup(struct net_config *c, pid_t pid, int netns_fd, int userns_fd, struct net_handle **ret,
+              den_error **err)
+{
+        struct net_handle *h = NULL;
+
+        if (net_setup_begin(c, pid, netns_fd, userns_fd, &h, err) < 0)
+                return -1;
+        if (net_setup_end(h, c, err) < 0) {
                 net_teardown(h);
                 return -1;
         }
@@ -260,6 +320,10 @@ void net_handle_free(struct net_handle *h)
 {
         if (!h)
                 return;
+        if (h->listeners)
+                net_listeners_close(h->listeners, h->n_listeners);
+        if (h->netns_fd >= 0)
+                (void) close(h->netns_fd);
         if (h->fwd_pidfd >= 0)
                 (void) close(h->fwd_pidfd);
         if (h->has_slirp)

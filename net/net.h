@@ -101,8 +101,19 @@ struct net_handle; /* what keeps the network of one container alive */
  * (the runtime only creates the namespace); NET_HOST, NET_CONTAINER and NET_NS need nothing
  * here (the spec already names the namespace). Random host ports chosen are written back into
  * c->ports. Errors read like podman's: "rootlessport listen tcp 0.0.0.0:8080: bind" with
- * EADDRINUSE, "start slirp4netns: slirp4netns failed: <its last message>". */
-int net_setup(struct net_config *c, pid_t pid, struct net_handle **ret, den_error **err);
+ * EADDRINUSE, "start slirp4netns: slirp4netns failed: <its last message>". netns_fd and
+ * userns_fd are the init's namespaces as the runtime opened them before the init changed
+ * credentials (a non-root container user makes /proc/PID/ns unreadable to others); -1 opens
+ * /proc/PID/ns here. */
+int net_setup(struct net_config *c, pid_t pid, int netns_fd, int userns_fd, struct net_handle **ret,
+              den_error **err);
+/* net_setup in two halves, so that slirp4netns starts while the container's init still sets
+ * up its root: begin binds the published ports and spawns slirp4netns (it needs only the
+ * namespaces); end waits until tap0 is configured, brings lo up and starts the forwarding.
+ * After a failed end the caller tears the handle down. */
+int net_setup_begin(struct net_config *c, pid_t pid, int netns_fd, int userns_fd,
+                    struct net_handle **ret, den_error **err);
+int net_setup_end(struct net_handle *h, struct net_config *c, den_error **err);
 /* The fds the monitor must hold open for the network to live (closing them makes
  * slirp4netns and the forwarder exit). They are O_CLOEXEC: whoever execs the monitor program
  * clears that flag on them. slirp4netns and the forwarder are not the caller's children (they

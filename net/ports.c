@@ -589,21 +589,15 @@ static _Noreturn void forwarder_main(struct net_listener *l, size_t n, int netns
         _exit(run_loop(l, n, lifetime_fd));
 }
 
-int net_ports_start(struct net_listener *l, size_t n, pid_t pid, pid_t *ret_pid, int *ret_pidfd,
+int net_ports_start(struct net_listener *l, size_t n, int netns_fd, pid_t *ret_pid, int *ret_pidfd,
                     int *ret_lifetime_fd, den_error **err)
 {
-        _cleanup_free_ char *ns_path = xasprintf("/proc/%d/ns/net", (int) pid);
-        _cleanup_close_ int netns_fd = -EBADF, life_r = -EBADF, life_w = -EBADF;
+        _cleanup_close_ int life_r = -EBADF, life_w = -EBADF;
         _cleanup_close_ int status_r = -EBADF, status_w = -EBADF;
         _cleanup_free_ int *keep = xcalloc(n + 3, sizeof(int));
         int p[2], e = 0, r;
         pid_t child;
 
-        netns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
-        if (netns_fd < 0) {
-                r = den_error_set(err, errno, "open %s", ns_path);
-                goto out;
-        }
         if (pipe2(p, O_CLOEXEC) < 0) {
                 r = den_error_set(err, errno, "create pipe");
                 goto out;

@@ -21,7 +21,7 @@
 #define LOG_MAX 4096
 #define REPLY_MAX 65536
 
-static char **slirp_argv(const struct net_config *c, pid_t pid, const char *api_socket)
+static char **slirp_argv(const struct net_config *c, const char *api_socket)
 {
         char **argv = NULL;
         char *s;
@@ -37,6 +37,9 @@ static char **slirp_argv(const struct net_config *c, pid_t pid, const char *api_
         den_strv_push(&argv, "--enable-seccomp");
         den_strv_push(&argv, "--exit-fd=3");
         den_strv_push(&argv, "--ready-fd=4");
+        den_strv_push(&argv, "--netns-type=path");
+        /* the namespaces are fds 5 and 6 of slirp4netns (exec_slirp) */
+        den_strv_push(&argv, "--userns-path=/proc/self/fd/6");
         if (api_socket) {
                 den_strv_push(&argv, "--api-socket");
                 den_strv_push(&argv, api_socket);
@@ -53,21 +56,26 @@ static char **slirp_argv(const struct net_config *c, pid_t pid, const char *api_
                 den_strv_push(&argv, s);
                 free(s);
         }
-        s = xasprintf("%d", (int) pid);
-        den_strv_push(&argv, s);
-        free(s);
+        den_strv_push(&argv, "/proc/self/fd/5");
         den_strv_push(&argv, NET_TAP);
         return argv;
 }
 
-/* In the detached child: exit_r becomes fd 3 and ready_w fd 4, as argv says. */
-static _Noreturn void exec_slirp(char **argv, int exit_r, int ready_w)
+/* In the detached child: exit_r becomes fd 3, ready_w fd 4, the network namespace fd 5 and the
+ * user namespace fd 6, as argv says. */
+static _Noreturn void exec_slirp(char **argv, const int from[4])
 {
-        int a = fcntl(exit_r, F_DUPFD_CLOEXEC, 100);
-        int b = fcntl(ready_w, F_DUPFD_CLOEXEC, 100);
+        int tmp[4];
 
-        if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0)
-                _exit(126);
+        /* above every target first, so that no dup2 overwrites a source still needed */
+        for (int i = 0; i < 4; i++) {
+                tmp[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
+                if (tmp[i] < 0)
+                        _exit(126);
+        }
+        for (int i = 0; i < 4; i++)
+                if (dup2(tmp[i], 3 + i) < 0)
+                        _exit(126);
         execvp(argv[0], argv);
         dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -131,12 +139,12 @@ static int make_api_dir(struct net_slirp *s, den_error **err)
         return 0;
 }
 
-static int spawn(const struct net_config *c, pid_t pid, struct net_slirp *s, int *ret_ready,
-                 int log_fd, den_error **err)
+static int spawn(const struct net_config *c, int netns_fd, int userns_fd, struct net_slirp *s,
+                 int *ret_ready, int log_fd, den_error **err)
 {
-        _cleanup_strv_ char **argv = slirp_argv(c, pid, s->api_socket);
+        _cleanup_strv_ char **argv = slirp_argv(c, s->api_socket);
         _cleanup_close_ int exit_r = -EBADF, ready_w = -EBADF;
-        int exit_p[2], ready_p[2], keep[3];
+        int exit_p[2], ready_p[2], keep[5];
         int r;
 
         if (pipe2(exit_p, O_CLOEXEC) < 0)
@@ -150,36 +158,69 @@ static int spawn(const struct net_config *c, pid_t pid, struct net_slirp *s, int
         keep[0] = exit_r;
         keep[1] = ready_w;
         keep[2] = log_fd;
-        r = net_spawn_detached(keep, 3, log_fd, &s->pid, err);
+        keep[3] = netns_fd;
+        keep[4] = userns_fd;
+        r = net_spawn_detached(keep, ARRAY_SIZE(keep), log_fd, &s->pid, err);
         if (r < 0)
                 return -1;
         if (r == 0)
-                exec_slirp(argv, exit_r, ready_w);
+                exec_slirp(argv, (const int[4]){ exit_r, ready_w, netns_fd, userns_fd });
         s->pidfd = (int) syscall(SYS_pidfd_open, s->pid, 0);
         return 0;
 }
 
-int net_slirp_start(const struct net_config *c, pid_t pid, struct net_slirp *ret, den_error **err)
+static void close_fd_once(int *fd)
 {
-        struct net_slirp s = { .pid = 0, .pidfd = -EBADF, .exit_fd = -EBADF };
-        _cleanup_close_ int log_fd = -EBADF, ready_r = -EBADF;
+        if (*fd >= 0)
+                (void) close(*fd);
+        *fd = -EBADF;
+}
 
-        log_fd = memfd_create("slirp4netns-log", MFD_CLOEXEC);
-        if (log_fd < 0)
+int net_slirp_spawn(const struct net_config *c, int netns_fd, int userns_fd, struct net_slirp *ret,
+                    den_error **err)
+{
+        struct net_slirp s = {
+                .pid = 0, .pidfd = -EBADF, .exit_fd = -EBADF, .ready_fd = -EBADF, .log_fd = -EBADF
+        };
+
+        s.log_fd = memfd_create("slirp4netns-log", MFD_CLOEXEC);
+        if (s.log_fd < 0)
                 return den_error_set(err, errno, "create slirp4netns log");
-        if (c->is_slirp_port_handler && make_api_dir(&s, err) < 0)
-                return -1;
-        if (spawn(c, pid, &s, &ready_r, log_fd, err) < 0 || wait_ready(ready_r, log_fd, err) < 0) {
+        if ((c->is_slirp_port_handler && make_api_dir(&s, err) < 0) ||
+            spawn(c, netns_fd, userns_fd, &s, &s.ready_fd, s.log_fd, err) < 0) {
                 net_slirp_stop(&s, true);
                 return den_error_wrap(err, "start slirp4netns");
         }
-        den_debug("slirp4netns started, pid %d", (int) s.pid);
         *ret = s;
         return 0;
 }
 
+int net_slirp_wait(struct net_slirp *s, den_error **err)
+{
+        int r = wait_ready(s->ready_fd, s->log_fd, err);
+
+        close_fd_once(&s->ready_fd);
+        close_fd_once(&s->log_fd);
+        if (r < 0) {
+                net_slirp_stop(s, true);
+                return den_error_wrap(err, "start slirp4netns");
+        }
+        den_debug("slirp4netns started, pid %d", (int) s->pid);
+        return 0;
+}
+
+int net_slirp_start(const struct net_config *c, int netns_fd, int userns_fd, struct net_slirp *ret,
+                    den_error **err)
+{
+        if (net_slirp_spawn(c, netns_fd, userns_fd, ret, err) < 0)
+                return -1;
+        return net_slirp_wait(ret, err);
+}
+
 void net_slirp_stop(struct net_slirp *s, bool kill_it)
 {
+        close_fd_once(&s->ready_fd);
+        close_fd_once(&s->log_fd);
         if (kill_it) {
                 if (s->exit_fd >= 0)
                         (void) close(s->exit_fd);

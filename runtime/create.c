@@ -444,16 +444,6 @@ static int write_sysctls(const struct rt_spec *s, den_error **err)
 
 /* ---------------------------------------------------------------- the init child */
 
-static void reset_signals(void)
-{
-        sigset_t all;
-
-        for (int sig = 1; sig < NSIG; sig++)
-                (void) signal(sig, SIG_DFL);
-        sigemptyset(&all);
-        (void) sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
 static int join_paths(const struct rt_spec *s, den_error **err)
 {
         /* user first: it grants the rights the others need */
@@ -473,12 +463,25 @@ static int join_paths(const struct rt_spec *s, den_error **err)
         return 0;
 }
 
+/* Hands the parent one of the init's namespaces while the init is still dumpable. */
+static int send_ns(int sync_fd, int type, const char *name, den_error **err)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char path[32];
+
+        (void) snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return den_error_set(err, errno, "open %s", path);
+        return rt_child_send(sync_fd, type, fd, err);
+}
+
 static _Noreturn void init_child(const struct rt_child *c)
 {
         const struct rt_spec *s = c->spec;
         den_error *err = NULL;
 
-        reset_signals();
+        rt_child_reset_signals();
         if (s->ns[RT_NS_USER].is_set && !s->ns[RT_NS_USER].path) {
                 if (rt_child_wait(c->sync_fd, RT_MSG_MAPPED, &err) < 0)
                         rt_child_fail(c->sync_fd, err);
@@ -486,7 +489,8 @@ static _Noreturn void init_child(const struct rt_child *c)
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                         den_debug("no root in the new user namespace, continuing");
         }
-        if (join_paths(s, &err) < 0)
+        if (join_paths(s, &err) < 0 || send_ns(c->sync_fd, RT_MSG_NETNS, "net", &err) < 0 ||
+            send_ns(c->sync_fd, RT_MSG_USERNS, "user", &err) < 0)
                 rt_child_fail(c->sync_fd, err);
         if (!s->proc.is_terminal && rt_child_stdio(c->stdio, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
@@ -656,8 +660,16 @@ static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
         (void) close(sv[1]);
         c = xcalloc(1, sizeof(*c));
         *c = (struct rt_container){
-                .pid = pid, .pidfd = pidfd, .pty_master = -1, .sync_fd = sv[0], .status_fd = -1
+                .pid = pid,
+                .pidfd = pidfd,
+                .pty_master = -1,
+                .netns_fd = -EBADF,
+                .userns_fd = -EBADF,
+                .sync_fd = sv[0],
+                .status_fd = -1,
         };
+        c->on_namespaces = o->on_namespaces;
+        c->on_namespaces_arg = o->on_namespaces_arg;
         cgroup_attach(s, cg, pid);
         if ((flags & CLONE_NEWUSER) &&
             (write_map(pid, "uid_map", s->uidmap, s->n_uidmap, err) < 0 ||
@@ -723,6 +735,10 @@ void rt_container_free(struct rt_container *c, bool close_pty)
                 (void) close(c->status_fd);
         if (c->pidfd >= 0)
                 (void) close(c->pidfd);
+        if (c->netns_fd >= 0)
+                (void) close(c->netns_fd);
+        if (c->userns_fd >= 0)
+                (void) close(c->userns_fd);
         if (close_pty && c->pty_master >= 0)
                 (void) close(c->pty_master);
         free(c->oci_runtime);

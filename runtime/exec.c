@@ -153,6 +153,24 @@ int rt_parent_wait_ready(struct rt_container *c, bool has_terminal, den_error **
                                 return den_error_set(err, EPROTO, "no terminal from the init");
                         c->pty_master = fd;
                         break;
+                case RT_MSG_NETNS:
+                case RT_MSG_USERNS: {
+                        int *slot = m.type == RT_MSG_NETNS ? &c->netns_fd : &c->userns_fd;
+
+                        if (fd < 0 || *slot >= 0) {
+                                if (fd >= 0)
+                                        (void) close(fd);
+                                return den_error_set(err, EPROTO,
+                                                     "unexpected namespace from the init");
+                        }
+                        *slot = fd;
+                        if (c->netns_fd >= 0 && c->userns_fd >= 0 && c->on_namespaces) {
+                                c->on_namespaces(c->on_namespaces_arg, c->pid, c->netns_fd,
+                                                 c->userns_fd);
+                                c->on_namespaces = NULL;
+                        }
+                        break;
+                }
                 case RT_MSG_ERROR:
                         return msg_error(&m, err);
                 case 0:
@@ -438,6 +456,8 @@ static const struct {
         { "cgroup", CLONE_NEWCGROUP },
 };
 
+bool rt_has_joined_container;
+
 /* Joins init_pid's namespaces, user first (it grants the rights for the others). A
  * namespace the init shares with us is skipped: setns into one's own user namespace fails. */
 static int join_namespaces(pid_t init_pid, den_error **err)
@@ -460,14 +480,27 @@ static int join_namespaces(pid_t init_pid, den_error **err)
                 if (fds[i] < 0 && r == 0)
                         r = den_error_set(err, errno, "open %s", path);
         }
-        for (size_t i = 0; i < ARRAY_SIZE(exec_ns) && r == 0; i++)
+        for (size_t i = 0; i < ARRAY_SIZE(exec_ns) && r == 0; i++) {
                 if (fds[i] >= 0 && setns(fds[i], exec_ns[i].flag) < 0)
                         r = den_error_set(err, errno, "join the container's %s namespace",
                                           exec_ns[i].name);
+                else if (fds[i] >= 0)
+                        rt_has_joined_container = true;
+        }
         for (size_t i = 0; i < ARRAY_SIZE(exec_ns); i++)
                 if (fds[i] >= 0)
                         (void) close(fds[i]);
         return r;
+}
+
+void rt_child_reset_signals(void)
+{
+        sigset_t none;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                (void) signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* Masked paths of the container stay masked: rt_create mounted them in the container's
@@ -476,6 +509,7 @@ static _Noreturn void exec_child(const struct rt_child *c)
 {
         den_error *err = NULL;
 
+        rt_child_reset_signals();
         if (!c->proc->is_terminal && rt_child_stdio(c->stdio, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
         if (c->proc->is_terminal && rt_child_terminal(c->sync_fd, &err) < 0)
@@ -490,9 +524,9 @@ static void process_freep(struct rt_process **p)
         free(*p);
 }
 
-int rt_exec(pid_t init_pid, const struct rt_spec *spec, const char *process_json, int stdio[3],
-            struct rt_container **ret, den_error **err)
+int rt_exec(const struct rt_exec_opts *o, struct rt_container **ret, den_error **err)
 {
+        const struct rt_spec *spec = o->spec;
         _cleanup_(process_freep) struct rt_process *proc = xcalloc(1, sizeof(*proc));
         _cleanup_free_ void *bpf = NULL;
         _cleanup_close_ int devnull = -EBADF;
@@ -503,16 +537,16 @@ int rt_exec(pid_t init_pid, const struct rt_spec *spec, const char *process_json
         int sv[2];
         pid_t pid;
 
-        doc = json_loads(process_json, JSON_REJECT_DUPLICATES, &jerr);
+        doc = json_loads(o->process_json, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc)
                 return den_error_set(err, EINVAL, "exec: process: invalid JSON: %s", jerr.text);
         if (rt_process_parse(doc, "process", proc, err) < 0 ||
-            rt_parent_seccomp(spec, proc, -1, &bpf, &child.bpf_len, err) < 0)
+            rt_parent_seccomp(spec, proc, o->seccomp_cache_dfd, &bpf, &child.bpf_len, err) < 0)
                 return den_error_wrap(err, "exec");
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (devnull < 0)
                 return den_error_set(err, errno, "exec: open /dev/null");
-        if (join_namespaces(init_pid, err) < 0)
+        if (join_namespaces(o->init_pid, err) < 0)
                 return den_error_wrap(err, "exec");
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return den_error_set(err, errno, "exec: socketpair");
@@ -524,7 +558,7 @@ int rt_exec(pid_t init_pid, const struct rt_spec *spec, const char *process_json
                                    .bpf_flags = spec->seccomp ? rt_seccomp_load_flags(spec->seccomp)
                                                               : 0 };
         for (int i = 0; i < 3; i++)
-                child.stdio[i] = stdio && stdio[i] >= 0 ? stdio[i] : devnull;
+                child.stdio[i] = o->stdio[i] >= 0 ? o->stdio[i] : devnull;
         pid = fork(); /* the pid namespace applies to children only */
         if (pid < 0) {
                 (void) close(sv[0]);
@@ -540,6 +574,8 @@ int rt_exec(pid_t init_pid, const struct rt_spec *spec, const char *process_json
         *c = (struct rt_container){ .pid = pid,
                                     .pidfd = (int) syscall(SYS_pidfd_open, pid, 0),
                                     .pty_master = -1,
+                                    .netns_fd = -EBADF,
+                                    .userns_fd = -EBADF,
                                     .sync_fd = sv[0],
                                     .status_fd = -1 };
         if (rt_parent_wait_ready(c, proc->is_terminal, err) < 0) {

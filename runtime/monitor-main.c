@@ -37,14 +37,25 @@
 
 #define READ_CHUNK 8192
 #define MAX_CLIENTS 64
-#define CLIENT_QUEUE_MAX (256u << 10) /* per client; beyond it output is dropped for it */
-#define STDIN_MAX (64u << 10)         /* clients are not read while this much is pending */
+/* A client this far behind stops the reading of the container's output until it catches up:
+ * the container's writes then wait, as they would on a pipe, and nothing is lost. The
+ * foreground client (run, start -a) is always waited for; one that attached later and takes
+ * nothing for CLIENT_STALL_MS is only sent what fits from then on, so a stuck `attach` cannot
+ * stop a container. */
+#define CLIENT_QUEUE_MAX (256u << 10)
+#define CLIENT_STALL_MS 5000
+#define STDIN_MAX (64u << 10) /* clients are not read while this much is pending */
 #define EXIT_COMMAND_TIMEOUT_S 120
+/* after the exit, a client that takes nothing for this long loses the rest */
+#define EXIT_FLUSH_IDLE_MS 10000
 
 struct client {
         int fd;
         bool has_stdin;
-        char *q; /* queued messages, each as [u32 length][bytes] */
+        bool is_foreground;    /* never loses output */
+        bool is_lossy;         /* stalled once: output beyond a full queue is dropped */
+        int64_t full_since_ms; /* when its queue filled, 0 while it has room */
+        char *q;               /* queued messages, each as [u32 length][bytes] */
         size_t q_len;
 };
 
@@ -183,6 +194,14 @@ static void parse_args(struct mon *m, int argc, char **argv)
 
 /* ---- clients */
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void client_drop(struct mon *m, size_t i)
 {
         struct client *c = &m->clients[i];
@@ -194,14 +213,15 @@ static void client_drop(struct mon *m, size_t i)
         m->clients[i] = m->clients[--m->n_clients];
 }
 
-static void client_add(struct mon *m, int fd, bool has_stdin)
+static void client_add(struct mon *m, int fd, bool has_stdin, bool is_foreground)
 {
         if (m->n_clients == MAX_CLIENTS) {
                 close(fd);
                 return;
         }
         set_nonblock(fd);
-        m->clients[m->n_clients++] = (struct client){ .fd = fd, .has_stdin = has_stdin };
+        m->clients[m->n_clients++] =
+                (struct client){ .fd = fd, .has_stdin = has_stdin, .is_foreground = is_foreground };
 }
 
 /* Sends what is queued; false when the client is gone. */
@@ -223,6 +243,8 @@ static bool client_flush(struct client *c)
         }
         memmove(c->q, c->q + off, c->q_len - off);
         c->q_len -= off;
+        if (off > 0)
+                c->full_since_ms = 0; /* it takes output: the stall clock starts again */
         if (c->q_len == 0) {
                 /* a caught-up client holds no memory */
                 free(c->q);
@@ -231,8 +253,8 @@ static bool client_flush(struct client *c)
         return true;
 }
 
-/* Sends one message, or queues it while the client is behind; a client whose queue is full
- * loses the message. False when the client is gone. */
+/* Sends one message, or queues it while the client is behind (the caller stops reading
+ * output while a queue is full, see clients_full). False when the client is gone. */
 static bool client_send(struct client *c, uint8_t type, const char *p, size_t n)
 {
         struct iovec iov[2] = { { &type, 1 }, { (void *) p, n } };
@@ -247,7 +269,7 @@ static bool client_send(struct client *c, uint8_t type, const char *p, size_t n)
                 if (errno != EAGAIN && errno != EINTR)
                         return false;
         }
-        if (c->q_len + sizeof(len) + len > CLIENT_QUEUE_MAX)
+        if (c->is_lossy && c->q_len + sizeof(len) + len > CLIENT_QUEUE_MAX)
                 return true;
         c->q = grow(c->q, c->q_len + sizeof(len) + len);
         memcpy(c->q + c->q_len, &len, sizeof(len));
@@ -255,6 +277,45 @@ static bool client_send(struct client *c, uint8_t type, const char *p, size_t n)
         memcpy(c->q + c->q_len + sizeof(len) + 1, p, n);
         c->q_len += sizeof(len) + len;
         return true;
+}
+
+static bool clients_full(const struct mon *m)
+{
+        for (size_t i = 0; i < m->n_clients; i++)
+                if (!m->clients[i].is_lossy && m->clients[i].q_len >= CLIENT_QUEUE_MAX)
+                        return true;
+        return false;
+}
+
+/* Notes when queues filled, turns clients stalled too long lossy; returns the poll timeout
+ * until the next one would stall (-1: none is waited for). */
+static int clients_stall_check(struct mon *m, int64_t now)
+{
+        int timeout = -1;
+
+        for (size_t i = 0; i < m->n_clients; i++) {
+                struct client *c = &m->clients[i];
+                int64_t left;
+
+                if (c->is_lossy && c->q_len == 0)
+                        c->is_lossy = false; /* caught up: waited for again */
+                if (c->is_lossy || c->q_len < CLIENT_QUEUE_MAX) {
+                        c->full_since_ms = 0;
+                        continue;
+                }
+                if (c->is_foreground)
+                        continue;
+                if (c->full_since_ms == 0)
+                        c->full_since_ms = now;
+                left = c->full_since_ms + CLIENT_STALL_MS - now;
+                if (left <= 0) {
+                        c->is_lossy = true;
+                        continue;
+                }
+                if (timeout < 0 || left < timeout)
+                        timeout = (int) left;
+        }
+        return timeout;
 }
 
 static void broadcast(struct mon *m, uint8_t type, const char *p, size_t n)
@@ -371,7 +432,7 @@ static bool stream_read(struct mon *m, struct stream *s)
 {
         char buf[READ_CHUNK];
 
-        for (int rounds = 0; rounds < 16; rounds++) {
+        for (int rounds = 0; rounds < 16 && !clients_full(m); rounds++) {
                 ssize_t r = read(s->fd, buf, sizeof(buf));
 
                 if (r < 0 && errno == EINTR)
@@ -451,11 +512,13 @@ static void loop(struct mon *m)
                 size_t n = 0, first_client;
                 size_t nc = m->n_clients;
                 bool can_take_stdin = m->in_len < STDIN_MAX;
+                int timeout = clients_stall_check(m, now_ms());
+                bool can_read_output = !clients_full(m);
 
                 pfd[n++] = (struct pollfd){ m->sig_fd, POLLIN, 0 };
                 pfd[n++] = (struct pollfd){ m->listen_fd, POLLIN, 0 };
-                pfd[n++] = (struct pollfd){ m->out.fd, POLLIN, 0 };
-                pfd[n++] = (struct pollfd){ m->err.fd, POLLIN, 0 };
+                pfd[n++] = (struct pollfd){ can_read_output ? m->out.fd : -1, POLLIN, 0 };
+                pfd[n++] = (struct pollfd){ can_read_output ? m->err.fd : -1, POLLIN, 0 };
                 pfd[n++] = (struct pollfd){ m->in_len ? m->in_fd : -1, POLLOUT, 0 };
                 first_client = n;
                 for (size_t i = 0; i < nc; i++)
@@ -463,7 +526,7 @@ static void loop(struct mon *m)
                                                     (short) ((can_take_stdin ? POLLIN : 0) |
                                                              (m->clients[i].q_len ? POLLOUT : 0)),
                                                     0 };
-                if (poll(pfd, n, -1) < 0) {
+                if (poll(pfd, n, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         fail("poll");
@@ -479,7 +542,7 @@ static void loop(struct mon *m)
                         int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
                         if (fd >= 0)
-                                client_add(m, fd, false);
+                                client_add(m, fd, false, false);
                 }
                 if (pfd[2].revents && !stream_read(m, &m->out))
                         stream_close(m, &m->out);
@@ -532,29 +595,27 @@ static void drain(struct mon *m)
         }
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Each client gets what is queued and the exit code; one that does not read within a few
- * seconds gets what fits. */
+/* Each client gets what is queued and the exit code; one that takes nothing for
+ * EXIT_FLUSH_IDLE_MS loses the rest. */
 static void send_exit(struct mon *m)
 {
         char code[16];
-        int64_t deadline = now_ms() + 3000;
         int len = snprintf(code, sizeof(code), "%d", m->exit_code);
 
         for (size_t i = 0; i < m->n_clients; i++) {
                 struct client *c = &m->clients[i];
+                int64_t deadline = now_ms() + EXIT_FLUSH_IDLE_MS;
+                size_t last = c->q_len;
 
                 (void) client_send(c, RT_ATTACH_EXIT, code, (size_t) len);
                 while (c->q_len > 0 && client_flush(c) && c->q_len > 0) {
                         struct pollfd p = { c->fd, POLLOUT, 0 };
-                        int64_t left = deadline - now_ms();
+                        int64_t left;
+
+                        if (c->q_len < last)
+                                deadline = now_ms() + EXIT_FLUSH_IDLE_MS;
+                        last = c->q_len;
+                        left = deadline - now_ms();
 
                         if (left <= 0 || poll(&p, 1, (int) left) <= 0 || (p.revents & POLLHUP))
                                 break;
@@ -693,7 +754,7 @@ static void setup(struct mon *m)
                 set_nonblock(m->in_fd);
         m->is_tty = m->err.fd < 0 && m->out.fd >= 0 && isatty(m->out.fd);
         if (m->attach_fd >= 0)
-                client_add(m, m->attach_fd, m->in_fd >= 0);
+                client_add(m, m->attach_fd, m->in_fd >= 0, true);
         if (m->ready_fd >= 0) {
                 (void) !write(m->ready_fd, "ok\n", 3);
                 close(m->ready_fd);

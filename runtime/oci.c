@@ -6,6 +6,7 @@
  * The runtime's own errors are read from its --log file (JSON lines): with no terminal the
  * runtime's stdio is the container's, so its stderr cannot be told apart from the
  * container's. */
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -33,8 +34,13 @@ static size_t global_args(const char **argv, const char *rt, const char *root, c
 
         argv[n++] = rt;
         if (is_runsc(rt)) {
-                /* gVisor inside den's user namespace: no cgroups to set up, the caller's
-                 * network, and no attempt to become real root */
+                /* gVisor inside den's user namespace, where den is root already. runsc's own
+                 * --rootless mode supports only `run` (`create` answers "Rootless mode not
+                 * supported with "create"") and builds a user namespace of its own, so it is
+                 * turned off. There are no cgroups to set up rootless, and the sandbox uses
+                 * the network namespace it is started in (the one den made and configured,
+                 * or the host's with --network host) rather than its own netstack, which
+                 * would refuse to run in the host's namespace. */
                 argv[n++] = "--rootless=false";
                 argv[n++] = "--ignore-cgroups";
                 argv[n++] = "--network=host";
@@ -234,6 +240,57 @@ static int console_receive(int lfd, pid_t rt_pid, int *ret_fd, den_error **err)
 
 /* ---------------------------------------------------------------- create and start */
 
+/* The runtime exists: a name is looked up in $PATH as execvp will, a path is taken as is.
+ * Checked before anything is created, so a typo is one clear error, not the first failure of
+ * a fork and exec. */
+static int runtime_check(const char *rt, den_error **err)
+{
+        const char *path = getenv("PATH");
+
+        if (!*rt || streq(rt, ".") || streq(rt, ".."))
+                return den_error_set(err, EINVAL, "invalid OCI runtime \"%s\"", rt);
+        if (strchr(rt, '/')) {
+                if (access(rt, X_OK) < 0)
+                        return den_error_set(err, EINVAL,
+                                             "no valid executable found for OCI runtime %s", rt);
+                return 0;
+        }
+        if (!path)
+                path = "/usr/local/bin:/usr/bin:/bin";
+        while (path) {
+                const char *end = strchrnul(path, ':');
+                _cleanup_free_ char *cand =
+                        xasprintf("%.*s/%s", (int) (end - path), end > path ? path : ".", rt);
+                struct stat st;
+
+                if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+                        return 0;
+                path = *end ? end + 1 : NULL;
+        }
+        return den_error_set(err, EINVAL, "OCI runtime \"%s\" not found in $PATH", rt);
+}
+
+/* State the runtime keeps for this id from an earlier start of the same container (runc and
+ * crun: a directory named after the id; runsc: "<id>_sandbox:<id>.state"): create would fail
+ * with "container with given ID already exists", so it is deleted first. den's own files
+ * (<id>.pid, <id>.log) do not count. */
+static bool has_stale_state(const char *root, const char *id)
+{
+        _cleanup_closedir_ DIR *d = opendir(root);
+        size_t len = strlen(id);
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                const char *rest = de->d_name + len;
+
+                if (strncmp(de->d_name, id, len) != 0)
+                        continue;
+                if (!streq(rest, ".pid") && !streq(rest, ".log"))
+                        return true;
+        }
+        return false;
+}
+
 static int read_pid(const char *path, pid_t *ret, den_error **err)
 {
         _cleanup_free_ char *data = NULL;
@@ -271,10 +328,24 @@ static int oci_spawn_create(const struct rt_create_opts *o, const char *pidfile,
         return spawn(argv, o->stdio, ret_pid, err);
 }
 
+/* A directory for the console socket. A unix socket's path has at most 107 bytes, which
+ * runroot/containers/<id>/oci/<id>.console can exceed, so the socket lives in a fresh
+ * directory of its own under /tmp (mode 0700, removed once the runtime has connected). */
+static char *console_dir(den_error **err)
+{
+        char tmpl[] = "/tmp/den-console-XXXXXX";
+
+        if (!mkdtemp(tmpl)) {
+                den_error_set(err, errno, "create a directory for the console socket");
+                return NULL;
+        }
+        return xstrdup(tmpl);
+}
+
 int rt_oci_create(const struct rt_create_opts *o, const struct rt_spec *s,
                   struct rt_container **ret, den_error **err)
 {
-        _cleanup_free_ char *pidfile = NULL, *log = NULL, *sock = NULL;
+        _cleanup_free_ char *pidfile = NULL, *log = NULL, *sock = NULL, *sockdir = NULL;
         _cleanup_close_ int lfd = -EBADF;
         int pty = -EBADF;
         struct rt_container *c;
@@ -285,12 +356,18 @@ int rt_oci_create(const struct rt_create_opts *o, const struct rt_spec *s,
                 return den_error_set(err, EINVAL,
                                      "an external runtime needs an id, a bundle "
                                      "and a root");
+        if (runtime_check(o->oci_runtime, err) < 0)
+                return -1;
         if (s->has_limits)
                 den_warn("Resource limits are not supported and ignored on cgroups V1 rootless "
                          "systems");
         r = den_mkdir_p_at(AT_FDCWD, o->oci_root, 0700);
         if (r < 0)
                 return den_error_set(err, -r, "create \"%s\"", o->oci_root);
+        if (has_stale_state(o->oci_root, o->id))
+                (void) run_cmd(o->oci_runtime, o->oci_root, NULL,
+                               (const char *const[]){ "delete", "--force", o->id, NULL }, NULL,
+                               NULL);
         pidfile = xasprintf("%s/%s.pid", o->oci_root, o->id);
         log = xasprintf("%s/%s.log", o->oci_root, o->id);
         (void) unlink(pidfile);
@@ -298,20 +375,28 @@ int rt_oci_create(const struct rt_create_opts *o, const struct rt_spec *s,
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 return den_error_set(err, errno, "become a subreaper");
         if (s->proc.is_terminal) {
-                sock = xasprintf("%s/%s.console", o->oci_root, o->id);
-                lfd = console_listen(sock, err);
-                if (lfd < 0)
+                sockdir = console_dir(err);
+                if (!sockdir)
                         return -1;
+                sock = xasprintf("%s/console", sockdir);
+                lfd = console_listen(sock, err);
         }
-        if (oci_spawn_create(o, pidfile, sock, log, &rt_pid, err) < 0)
-                return den_error_wrap(err, "%s create", o->oci_runtime);
-        if (lfd >= 0 && console_receive(lfd, rt_pid, &pty, err) < 0) {
-                (void) kill(rt_pid, SIGKILL);
-                (void) wait_status(rt_pid);
+        if (s->proc.is_terminal && lfd < 0) {
+                (void) rmdir(sockdir);
                 return -1;
         }
-        if (sock)
+        r = oci_spawn_create(o, pidfile, sock, log, &rt_pid, err);
+        if (r == 0 && lfd >= 0 && console_receive(lfd, rt_pid, &pty, err) < 0) {
+                (void) kill(rt_pid, SIGKILL);
+                (void) wait_status(rt_pid);
+                r = -1;
+        }
+        if (sock) {
                 (void) unlink(sock);
+                (void) rmdir(sockdir);
+        }
+        if (r < 0)
+                return den_error_wrap(err, "%s create", o->oci_runtime);
         st = wait_status(rt_pid);
         if (st != 0 || read_pid(pidfile, &pid, err) < 0) {
                 if (pty >= 0)
@@ -328,6 +413,8 @@ int rt_oci_create(const struct rt_create_opts *o, const struct rt_spec *s,
         *c = (struct rt_container){ .pid = pid,
                                     .pidfd = (int) syscall(SYS_pidfd_open, pid, 0),
                                     .pty_master = pty,
+                                    .netns_fd = -EBADF,
+                                    .userns_fd = -EBADF,
                                     .sync_fd = -1,
                                     .status_fd = -1,
                                     .oci_runtime = xstrdup(o->oci_runtime),
@@ -361,6 +448,13 @@ int rt_oci_kill(const char *oci_runtime, const char *oci_root, const char *id, i
 
 int rt_oci_delete(const char *oci_runtime, const char *oci_root, const char *id, den_error **err)
 {
+        static const char *const own[] = { "pid", "log" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s.%s", oci_root, id, own[i]);
+
+                (void) unlink(p);
+        }
         return run_cmd(oci_runtime, oci_root, NULL,
                        (const char *const[]){ "delete", "--force", id, NULL }, NULL, err);
 }

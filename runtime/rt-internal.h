@@ -117,14 +117,19 @@ void rt_process_clear(struct rt_process *p);
 
 /* Messages on the sync socket. The child sends RT_MSG_READY when it waits before execve,
  * RT_MSG_ERROR followed by the error record when it fails, RT_MSG_PTY with the terminal's
- * master as SCM_RIGHTS. The parent sends RT_MSG_GO (and RT_MSG_MAPPED once the id maps of a
- * new user namespace are written). */
+ * master as SCM_RIGHTS, and RT_MSG_NETNS / RT_MSG_USERNS with its network and user
+ * namespaces (rt_create's init only, before it changes credentials: once it switches to the
+ * container's user it is no longer dumpable, and /proc/PID/ns is closed to everyone but
+ * itself). The parent sends RT_MSG_GO (and RT_MSG_MAPPED once the id maps of a new user
+ * namespace are written). */
 enum {
         RT_MSG_READY = 1,
         RT_MSG_ERROR = 2,
         RT_MSG_PTY = 3,
         RT_MSG_GO = 4,
         RT_MSG_MAPPED = 5,
+        RT_MSG_NETNS = 6,
+        RT_MSG_USERNS = 7,
 };
 
 struct rt_msg {
@@ -147,6 +152,9 @@ struct rt_child {
 
 /* In the child: sends err to the parent and exits with its exit_status (or 1). */
 _Noreturn void rt_child_fail(int sync_fd, den_error *err);
+/* Default dispositions and an empty mask: the caller's (den ignores SIGPIPE) would survive
+ * execve. First thing in a child that becomes a container process. */
+void rt_child_reset_signals(void);
 int rt_child_send(int sync_fd, int type, int fd, den_error **err);
 /* In the child: waits for a message of the given type from the parent. */
 int rt_child_wait(int sync_fd, int type, den_error **err);

@@ -52,6 +52,10 @@ void rt_userns_free(struct rt_userns *u);
  * mapping (newuidmap/newgidmap run in parallel from a helper outside it) and becomes root
  * there. Must run before any thread is started. */
 int rt_userns_enter(const struct rt_userns *u, den_error **err);
+/* Like rt_userns_enter, but joins the user namespace of pid (a container's init, made by
+ * another den process with the same plan) instead of creating one: namespaces of that
+ * container can only be joined from there. Refused when its mappings are not the plan's. */
+int rt_userns_join(const struct rt_userns *u, pid_t pid, den_error **err);
 /* True when this process is already inside a user namespace den entered. */
 bool rt_userns_is_inside(void);
 
@@ -169,7 +173,12 @@ struct rt_create_opts {
         /* External OCI runtime: NULL for den's own; else "runc", "crun", "runsc" or a path. Its
          * CLI is driven with create/start/state/kill/delete and --root under runroot. */
         const char *oci_runtime;
-        const char *oci_root; /* --root for the external runtime (den's runroot/<name>) */
+        const char *oci_root; /* --root for the external runtime (<runroot>/containers/<id>/oci) */
+        /* den's own runtime: called (in the caller) once the init's network and user
+         * namespaces are known, while the init still builds its root, so that the network
+         * can start in parallel. Not called for external runtimes. */
+        void (*on_namespaces)(void *arg, pid_t pid, int netns_fd, int userns_fd);
+        void *on_namespaces_arg;
 };
 
 struct rt_container {
@@ -177,8 +186,12 @@ struct rt_container {
                          * runtimes, of the caller as subreaper (PR_SET_CHILD_SUBREAPER set) */
         int pidfd;      /* -1 when pidfd_open is unavailable */
         int pty_master; /* -1 without a terminal */
+        int netns_fd;   /* the init's network and user namespaces, opened before it changed */
+        int userns_fd;  /* credentials (-1: not known, as with external runtimes) */
         int sync_fd;    /* private to the runtime */
-        int status_fd;  /* private to the runtime */
+        void (*on_namespaces)(void *arg, pid_t pid, int netns_fd, int userns_fd); /* private */
+        void *on_namespaces_arg;
+        int status_fd;                     /* private to the runtime */
         char *oci_runtime, *oci_root, *id; /* external runtimes */
 };
 
@@ -205,8 +218,18 @@ void rt_container_free(struct rt_container *c, bool close_pty);
  * container's seccomp profile and masked paths from spec, closes every other fd, and holds it
  * before execve like rt_create. The caller's own namespaces change: read everything needed
  * from the host before calling. */
-int rt_exec(pid_t init_pid, const struct rt_spec *spec, const char *process_json, int stdio[3],
-            struct rt_container **ret, den_error **err);
+struct rt_exec_opts {
+        pid_t init_pid;
+        const struct rt_spec *spec;
+        const char *process_json;
+        int stdio[3];          /* when the process has no terminal (-1: /dev/null) */
+        int seccomp_cache_dfd; /* directory for rt_seccomp_compile_cached; -1: no cache */
+};
+/* Set once rt_exec has moved this process into a container's namespaces. The process then
+ * ends with _exit (see cmd/main.c): exit handlers that fork helpers expecting the original
+ * namespaces (LeakSanitizer's ptrace-based check in sanitizer builds) would hang. */
+extern bool rt_has_joined_container;
+int rt_exec(const struct rt_exec_opts *o, struct rt_container **ret, den_error **err);
 
 /* External runtimes: signal and delete (runc kill / runc delete --force). For den's own
  * runtime the caller signals the pid (pidfd) directly. */

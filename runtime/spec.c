@@ -667,7 +667,7 @@ static int get_limit(const json_t *obj, const char *key, const char *path, int64
                      den_error **err)
 {
         const json_t *v = json_object_get(obj, key);
-        long long x;
+        long long x = 0;
 
         if (is_absent(v))
                 return 0;

@@ -519,6 +519,59 @@ int rt_userns_enter(const struct rt_userns *u, den_error **err)
         return 0;
 }
 
+/* The map file of pid as the plan's lines would print it ("0 1000 1\n1 100000 65536\n"),
+ * for comparing a namespace with the plan. */
+static bool map_matches(pid_t pid, const char *file, const struct rt_idmap *m, size_t n)
+{
+        _cleanup_(den_buf_free) struct den_buf want = { 0 };
+        _cleanup_free_ char *have = NULL;
+        char path[64];
+        const char *p;
+
+        for (size_t i = 0; i < n; i++)
+                den_buf_printf(&want, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+        (void) snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
+        if (den_read_file_at(AT_FDCWD, path, 65536, &have, NULL) < 0)
+                return false;
+        /* the kernel pads the columns: compare the numbers */
+        p = have;
+        for (size_t i = 0; i < n; i++) {
+                unsigned a, b, c;
+                int used = 0;
+
+                if (sscanf(p, "%u %u %u\n%n", &a, &b, &c, &used) != 3 || used == 0 ||
+                    a != m[i].container_id || b != m[i].host_id || c != m[i].size)
+                        return false;
+                p += used;
+        }
+        while (*p == ' ' || *p == '\n')
+                p++;
+        return *p == '\0';
+}
+
+int rt_userns_join(const struct rt_userns *u, pid_t pid, den_error **err)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char path[64];
+
+        if (plan_check(u, err) < 0)
+                return den_error_wrap(err, "join user namespace");
+        /* files made there must get the ids a namespace of our own would give them */
+        if (!map_matches(pid, "uid_map", u->uidmap, u->n_uidmap) ||
+            !map_matches(pid, "gid_map", u->gidmap, u->n_gidmap))
+                return den_error_set(err, 0,
+                                     "join the user namespace of process %d: its id mappings "
+                                     "differ from /etc/subuid and /etc/subgid now",
+                                     (int) pid);
+        (void) snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0)
+                return den_error_set(err, errno, "join the user namespace %s", path);
+        if (become_root(!u->is_single, err) < 0 || mark_inside(err) < 0)
+                return den_error_wrap(err, "join user namespace");
+        return 0;
+}
+
 bool rt_userns_is_inside(void)
 {
         const char *v = getenv(USERNS_ENV);

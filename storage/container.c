@@ -513,13 +513,15 @@ static int containers_change(struct store *s, ctr_change_fn fn, void *arg, den_e
         return r;
 }
 
+/* podman's words, which end the message: no errno text after them */
 static int name_in_use(den_error **err, const char *name, const char *id)
 {
-        return den_error_set(err, EEXIST,
-                             "the container name \"%s\" is already in use by %s. You have to "
-                             "remove that container to be able to reuse that name: that name is "
-                             "already in use",
-                             name, id);
+        return den_error_set_plain(
+                err, EEXIST,
+                "the container name \"%s\" is already in use by %s. You have to "
+                "remove that container to be able to reuse that name: that name is "
+                "already in use",
+                name, id);
 }
 
 static int containers_dir_open(struct store *s, int *ret, den_error **err)
@@ -763,6 +765,18 @@ static int remove_change(struct store *s, struct ctr_vec *cv, void *arg, den_err
 
         if (ctr_lookup(cv, *ret_id, &i, err) < 0)
                 return -1;
+        /* A removal from the mount namespace the root was mounted in (the monitor's cleanup
+         * of a --rm container) unmounts it first: the deletion must not descend into the
+         * merged root, and the root's directory cannot be removed while it is a mount point.
+         * A fuse-overlayfs daemon is itself a member of that namespace, so without the
+         * unmount it, its mount and the namespace would outlive the container. Elsewhere
+         * the root is not mounted and this does nothing. */
+        {
+                den_error *e = NULL;
+
+                if (store_container_unmount(s, cv->v[i], &e) < 0)
+                        den_warn_error(&e, "unmount the root of %.12s, continuing", cv->v[i]->id);
+        }
         /* Move the directory aside first, so a removal that stops half-way leaves neither a
          * record without a directory nor a directory that looks like a live container. */
         if (containers_dir_open(s, &cdfd, err) < 0)

@@ -740,11 +740,19 @@ int store_container_unmount(struct store *s, const struct store_container *c, de
 {
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int bdfd = -EBADF;
         int r;
 
         if (!c->id || !den_hex_is_valid(c->id, 64))
                 return den_error_set(err, EINVAL, "unmount rootfs: invalid container");
         if (streq(c->driver, "vfs"))
+                return 0;
+        /* not mounted in this mount namespace: nothing to do (umount2 would say EPERM in a
+         * namespace den does not own, which is not a failure) */
+        rel = xasprintf("containers/%s", c->id);
+        bdfd = openat(s->root_dfd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (bdfd < 0 || !is_mounted(bdfd))
                 return 0;
         path = xasprintf("%s/containers/%s/rootfs", s->root, c->id);
         if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 || errno == EINVAL || errno == ENOENT)

@@ -21,6 +21,8 @@ struct store_opts {
         const char *root;    /* NULL: $XDG_DATA_HOME/den or ~/.local/share/den */
         const char *runroot; /* NULL: $XDG_RUNTIME_DIR/den, else /tmp/den-<uid> (0700) */
         const char *driver;  /* NULL: from store.json, else "overlay"; or "fuse-overlayfs", "vfs" */
+        const char
+                *default_driver; /* with driver NULL, a new store's (storage.conf); NULL: overlay */
         /* The id mapping in force ("0:1000:1,1:100000:65536/0:1000:1,1:100000:65536").
          * When set, a store built with another mapping is refused with an error naming the
          * fix. NULL for read-only commands, which check nothing. */
@@ -29,6 +31,14 @@ struct store_opts {
 };
 
 struct store;
+
+/* storage.conf (conf.c): the driver a new store gets, from the first file that exists of
+ * $CONTAINERS_STORAGE_CONF, ~/.config/containers/storage.conf, /etc/containers/storage.conf
+ * and /usr/share/containers/storage.conf; *ret_driver NULL when none names one. */
+int store_conf_driver(char **ret_driver, den_error **err);
+/* One file's text; name prefixes errors. */
+int store_conf_parse(const char *text, size_t len, const char *name, char **ret_driver,
+                     den_error **err);
 
 int store_open(const struct store_opts *opts, struct store **ret, den_error **err);
 void store_free(struct store *s);

@@ -219,13 +219,18 @@ static int meta_check(struct store *s, const struct store_meta *m, const struct 
         return 0;
 }
 
+static const char *new_driver(const struct store_opts *o)
+{
+        return o->driver ? o->driver : o->default_driver ? o->default_driver : "overlay";
+}
+
 /* Creates store.json on the first writable open and records the id mapping once one is
  * known; under the lock, so two first opens agree on one file. */
 static int meta_create(struct store *s, const struct store_opts *o, struct store_meta *m,
                        den_error **err)
 {
         _cleanup_close_ int lock = store_lock(s, err);
-        const char *driver = o->driver ? o->driver : "overlay";
+        const char *driver = new_driver(o);
         int r;
 
         if (lock < 0)
@@ -267,7 +272,7 @@ static int meta_load(struct store *s, const struct store_opts *o, den_error **er
         if (r == 0)
                 s->driver = steal_ptr(m.driver);
         else
-                s->driver = xstrdup(o->driver ? o->driver : "overlay");
+                s->driver = xstrdup(new_driver(o));
         meta_clear(&m);
         return 0;
 }
@@ -325,6 +330,8 @@ int store_open(const struct store_opts *opts, struct store **ret, den_error **er
         s->root_dfd = s->layers_dfd = s->blobs_dfd = s->pin_fd = -EBADF;
         pthread_mutex_init(&s->pin_mu, NULL);
         s->is_read_only = opts->is_read_only;
+        if (opts->default_driver && !driver_is_known(opts->default_driver))
+                return den_error_set(err, 0, "unknown storage driver \"%s\"", opts->default_driver);
         if (opts->driver && !driver_is_known(opts->driver))
                 return den_error_set(err, EINVAL,
                                      "unknown storage driver \"%s\" (overlay, fuse-overlayfs, "

@@ -90,7 +90,8 @@ void den_random_hex(char *out, size_t nbytes)
         out[2 * nbytes] = '\0';
 }
 
-int den_write_file_atomic_at(int dfd, const char *name, const void *data, size_t len, mode_t mode)
+static int write_replace(int dfd, const char *name, const void *data, size_t len, mode_t mode,
+                         bool is_durable)
 {
         char tmp[PATH_MAX];
         char rnd[17];
@@ -110,7 +111,7 @@ int den_write_file_atomic_at(int dfd, const char *name, const void *data, size_t
         r = den_write_all(fd, data, len);
         if (r == 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && is_durable && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = -errno;
@@ -118,6 +119,8 @@ int den_write_file_atomic_at(int dfd, const char *name, const void *data, size_t
                 (void) unlinkat(dfd, tmp, 0);
                 return r;
         }
+        if (!is_durable)
+                return 0;
         if (slash) {
                 char dir[PATH_MAX];
 
@@ -129,6 +132,16 @@ int den_write_file_atomic_at(int dfd, const char *name, const void *data, size_t
         if (dirfd_ >= 0)
                 (void) fsync(dirfd_);
         return 0;
+}
+
+int den_write_file_atomic_at(int dfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        return write_replace(dfd, name, data, len, mode, true);
+}
+
+int den_write_file_replace_at(int dfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        return write_replace(dfd, name, data, len, mode, false);
 }
 
 int den_mkdir_p_at(int dfd, const char *path, mode_t mode)

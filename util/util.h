@@ -189,6 +189,10 @@ int den_read_file_at(int dfd, const char *path, size_t max, char **ret, size_t *
 int den_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* write-temp + fsync + renameat + fsync(dir). Returns -errno. */
 int den_write_file_atomic_at(int dfd, const char *name, const void *data, size_t len, mode_t mode);
+/* The same without the fsyncs: readers see the old file or the new one, never a mix, but a
+ * crash may lose it. For files rewritten at every use (a container's config.json and name
+ * files, written afresh at each start). Returns -errno. */
+int den_write_file_replace_at(int dfd, const char *name, const void *data, size_t len, mode_t mode);
 int den_write_all(int fd, const void *data, size_t len);
 /* mkdir -p relative to dfd; -errno. */
 int den_mkdir_p_at(int dfd, const char *path, mode_t mode);

@@ -234,3 +234,20 @@ three"
     run_den container exists talk
     assert_failure 1
 }
+
+@test "stop returns after the monitor recorded the exit: an immediate start stays running" {
+    run_den run -d --name again --network none "$IMG" sleep 1000
+    assert_success
+    for _ in 1 2 3 4 5; do
+        run_den stop -t 0 again
+        assert_success
+        run_den inspect --format '{{.State.Status}}' again
+        assert_output "exited"
+        run_den start again
+        assert_success
+    done
+    # a late "exited" from the last stop's monitor would show here
+    sleep 0.5
+    run_den inspect --format '{{.State.Status}} {{.State.Running}}' again
+    assert_output "running true"
+}

@@ -7,6 +7,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include "image/lazy.h"
 #include <openssl/sha.h>
 #include <sched.h>
 #include <sys/mman.h>

@@ -1,6 +1,7 @@
 /* tar-split: a recorded tar stream replays byte for byte from the files on disk. */
 #include <archive.h>
 #include <archive_entry.h>
+#include "image/lazy.h"
 #include <sys/stat.h>
 #include "image/image.h"
 #include "tap.h"

@@ -386,7 +386,7 @@ static struct net_handle *setup(struct net_config *c, struct ctr *k)
         struct net_handle *h = NULL;
         den_error *err = NULL;
 
-        if (net_setup(c, k->pid, &h, &err) < 0) {
+        if (net_setup(c, k->pid, -1, -1, &h, &err) < 0) {
                 printf("# net_setup: %s\n", err->msg);
                 den_error_free(err);
                 return NULL;
@@ -505,7 +505,7 @@ static void test_port_in_use(void)
         net_config_init(&c);
         snprintf(spec, sizeof(spec), "127.0.0.1:%d:80", port);
         ok(net_config_add_publish(&c, spec, &err) == 0);
-        ok(net_setup(&c, k.pid, &h, &err) < 0);
+        ok(net_setup(&c, k.pid, -1, -1, &h, &err) < 0);
         ok(err != NULL);
         if (err) {
                 snprintf(want, sizeof(want), "rootlessport listen tcp 127.0.0.1:%d: bind", port);
@@ -666,7 +666,7 @@ static int driver(int argc, char **argv)
                         run = argv[i + 1];
         }
         k = ctr_new();
-        if (!err && net_setup(&c, k.pid, &h, &err) == 0)
+        if (!err && net_setup(&c, k.pid, -1, -1, &h, &err) == 0)
                 status = drive(&k, &c, serve, run);
         if (err) {
                 printf("Error: %s%s%s\n", err->msg, err->errnum ? ": " : "",
