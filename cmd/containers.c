@@ -118,6 +118,13 @@ static int create_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_run
         struct store *s = NULL;
         int r;
 
+        /* checked first, as podman does: a failure leaves no container behind */
+        if (cmd_str(a, "cidfile") &&
+            faccessat(AT_FDCWD, cmd_str(a, "cidfile"), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return den_error_set_plain(err, EEXIST,
+                                           "container id file exists. Ensure another container "
+                                           "is not using it or delete %s",
+                                           cmd_str(a, "cidfile"));
         if (cmd_ctx_store(ctx, true, &s, err) < 0)
                 return -1;
         if (cmd_ctr_image(ctx, s, image, cmd_str(a, "pull"), is_run && cmd_flag(a, "quiet"), &img,
@@ -148,6 +155,7 @@ static int create_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_run
                 return -1;
         }
         if (cmd_str(a, "cidfile") && write_cidfile(cmd_str(a, "cidfile"), rec.id, err) < 0) {
+                (void) store_container_remove(s, rec.id, NULL);
                 free(rec.id);
                 return -1;
         }

@@ -400,6 +400,16 @@ static int run_logs(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **e
 
                 if (cmd_ctr_load(s, a->pos[i], &c, err) < 0)
                         return -1;
+                {
+                        const char *driver = json_string_value(
+                                json_object_get(cmd_ctr_cfg(c, "HostConfig", "LogConfig"), "Type"));
+
+                        if (driver && streq(driver, "none"))
+                                return den_error_set_plain(err, 0,
+                                                           "this container is using the 'none' "
+                                                           "log driver, cannot read logs: this "
+                                                           "container is not logging output");
+                }
                 fu = (struct follow_ud){ s, c };
                 log = den_path_join(c->userdata, "ctr.log");
                 if (a->n_pos > 1)

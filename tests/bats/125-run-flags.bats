@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# `run` and `create` flags observed from inside the container (or through inspect), as the
+# unprivileged user.
+
+load helpers
+
+IMG=
+
+setup() {
+    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
+    run_den pull -q --tls-verify=false "$IMG"
+    assert_success
+}
+
+teardown() {
+    den_raw rm -a -f -t 0 >/dev/null 2>&1 || true
+    den_cleanup_store
+}
+
+# The CapEff mask of the default set with bit $1 added and bit $2 removed.
+cap_mask() {
+    local def=$((0x800405fb))
+    printf '%016x' $(((def | (1 << $1)) & ~(1 << $2)))
+}
+
+@test "run --init: an init is pid 1, forwards signals and reaps" {
+    run_den run --rm --network none --init "$IMG" ps -o pid,args
+    assert_success
+    assert_line --regexp '^ +1 .*init'
+    assert_line --regexp '^ +2 ps -o pid,args$'
+    # SIGTERM to pid 1 reaches the command, whose exit code is the container's
+    run_den run --rm --network none --init "$IMG" sh -c 'trap "exit 7" TERM; kill -TERM 1; sleep 5 & wait'
+    assert_failure 7
+}
+
+@test "run --userns keep-id maps the user's own ids, keep-id:uid=,gid= others" {
+    run_den run --rm --network none --userns keep-id "$IMG" id -u
+    assert_output "$(id -u)"
+    run_den run --rm --network none --userns keep-id "$IMG" id -g
+    assert_output "$(id -g)"
+    run_den run --rm --network none --userns keep-id:uid=200,gid=300 "$IMG" id
+    assert_output --regexp '^uid=200 gid=300'
+    run_den run --rm --network none --userns bogus "$IMG" true
+    assert_failure 125
+}
+
+@test "run -v and --mount: bind mounts read-write and read-only, tmpfs" {
+    local dir=$BATS_TEST_TMPDIR/vol
+    mkdir -p "$dir"
+    echo "from the host" >"$dir/in"
+    run_den run --rm --network none -v "$dir:/data" "$IMG" sh -c 'cat /data/in; echo back > /data/out'
+    assert_success
+    assert_output "from the host"
+    # written as the container's root, which is the user on the host
+    [ "$(cat "$dir/out")" = back ]
+    [ "$(stat -c %u "$dir/out")" = "$(id -u)" ]
+
+    run_den run --rm --network none -v "$dir:/data:ro" "$IMG" sh -c 'cat /data/in; touch /data/x'
+    assert_failure 1
+    assert_output --partial "from the host"
+    assert_output --partial "Read-only file system"
+    [ ! -e "$dir/x" ]
+
+    run_den run --rm --network none --mount "type=bind,source=$dir,destination=/m,readonly" "$IMG" cat /m/in
+    assert_output "from the host"
+    run_den run --rm --network none --mount type=tmpfs,destination=/scratch --tmpfs /t:size=1m "$IMG" \
+        sh -c 'grep -E " /(scratch|t) " /proc/mounts | cut -d" " -f2,3 | sort'
+    assert_output "/scratch tmpfs
+/t tmpfs"
+    run_den run --rm --network none -v "$BATS_TEST_TMPDIR/nosuch:/x" "$IMG" true
+    assert_failure 125
+}
+
+@test "run --cap-add, --cap-drop, --security-opt no-new-privileges and mask" {
+    # NET_ADMIN is bit 12, CHOWN bit 0
+    run_den run --rm --network none --cap-add NET_ADMIN --cap-drop CHOWN "$IMG" grep CapEff /proc/self/status
+    assert_output "CapEff:	$(cap_mask 12 0)"
+    run_den run --rm --network none --cap-drop all "$IMG" grep CapEff /proc/self/status
+    assert_output "CapEff:	0000000000000000"
+    run_den run --rm --network none --security-opt no-new-privileges "$IMG" grep NoNewPrivs /proc/self/status
+    assert_output "NoNewPrivs:	1"
+    run_den run --rm --network none --security-opt mask=/etc/hostname "$IMG" sh -c 'wc -c < /etc/hostname'
+    assert_output "0"
+    run_den run --rm --network none --cap-add NOT_A_CAP "$IMG" true
+    assert_failure 125
+}
+
+@test "run --ulimit, --entrypoint, --group-add, -h, --read-only-tmpfs=false" {
+    run_den run --rm --network none --ulimit nofile=512:1024 "$IMG" sh -c 'ulimit -n; ulimit -Hn'
+    assert_output "512
+1024"
+    run_den run --rm --network none --entrypoint /bin/echo "$IMG" hi there
+    assert_output "hi there"
+    run_den run --rm --network none --group-add 10 -u 1000:1000 "$IMG" id -G
+    assert_output "1000 10"
+    run_den run --rm --network none -h box7 "$IMG" hostname
+    assert_output "box7"
+    run_den run --rm --network none --read-only --read-only-tmpfs=false "$IMG" touch /tmp/x
+    assert_failure 1
+    assert_output --partial "Read-only file system"
+}
+
+@test "run --pid, --uts and --ipc host share the host's namespaces" {
+    run_den run --rm --network none --pid host "$IMG" readlink /proc/self/ns/pid
+    assert_success
+    [ "$output" = "$(readlink /proc/self/ns/pid)" ]
+    run_den run --rm --network none --uts host "$IMG" hostname
+    assert_output "$(hostname)"
+    run_den run --rm --network none --ipc host "$IMG" readlink /proc/self/ns/ipc
+    assert_output "$(readlink /proc/self/ns/ipc)"
+}
+
+@test "run -l, --annotation, --stop-signal, --cidfile, --replace, --env-host, --pull never" {
+    local cid=$BATS_TEST_TMPDIR/cid
+    run_den run -d --name meta -l tier=web --annotation note=x --stop-signal SIGUSR1 \
+        --cidfile "$cid" --network none "$IMG" sleep 100
+    assert_success
+    [ "$(cat "$cid")" = "$output" ]
+    run_den inspect --format '{{index .Config.Labels "tier"}} {{index .Config.Annotations "note"}} {{.Config.StopSignal}}' meta
+    assert_output "web x SIGUSR1"
+    # --cidfile refuses an existing file, as podman does
+    run_den run --rm --cidfile "$cid" --network none "$IMG" true
+    assert_failure 125
+    assert_output "Error: container id file exists. Ensure another container is not using it or delete $cid"
+    # --replace removes the container of that name first
+    run_den run -d --replace --name meta --network none "$IMG" sleep 100
+    assert_success
+    local new=$output
+    run_den ps -a --format '{{.ID}} {{.Names}}' --no-trunc
+    assert_output "$new meta"
+
+    FOO_FROM_HOST=bar run_den run --rm --network none --env-host "$IMG" sh -c 'echo $FOO_FROM_HOST'
+    assert_output "bar"
+    run_den run --rm --network none --pull never nosuch.example/x:1 true
+    assert_failure 125
+    assert_output "Error: nosuch.example/x:1: image not known"
+}
+
+@test "run --log-driver none: nothing is logged, logs says so as podman does" {
+    run_den run --name quiet --log-driver none --network none "$IMG" echo shown
+    assert_success
+    assert_output "shown"
+    run_den logs quiet
+    assert_failure 125
+    assert_output "Error: this container is using the 'none' log driver, cannot read logs: this container is not logging output"
+}
