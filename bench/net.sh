@@ -16,8 +16,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-. "$repo/tests/lib/common.sh"
-den_need_root
 runs=20
 mib=1024
 while [ $# -gt 0 ]; do
@@ -28,27 +26,7 @@ while [ $# -gt 0 ]; do
         esac
 done
 
-build=${DEN_BENCH_BUILD:-$repo/build-bench}
-if [ ! -x "$build/cmd/den" ]; then
-        meson setup --buildtype=release -Db_ndebug=true "$build" "$repo" >/dev/null
-fi
-ninja -C "$build" >/dev/null
-"$repo/tests/lib/host-setup" >/dev/null
-"$repo/tests/lib/registries" start >/dev/null
-. "${DEN_TEST_STATE:-/tmp/den-test-state}/env"
-user=${DEN_TEST_USER:-dentest}
-uid=$(id -u "$user")
-install -d -o "$user" -g "$user" -m 0700 "/run/user/$uid"
-work=$(mktemp -d /tmp/den-bench-net.XXXXXX)
-chown "$user:" "$work"
-chmod o+rx "$build" "$build/cmd"
-mkdir -p "$here/results"
-stamp=$(date +%Y%m%d-%H%M%S)
-as_user() {
-        runuser -u "$user" -- env -i HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" \
-                PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-                XDG_RUNTIME_DIR="/run/user/$uid" "$@"
-}
+. "$here/lib.sh"
 den="$build/cmd/den --root $work/den --runroot $work/den-run"
 podman="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay --runtime runc"
 img=$DEN_TEST_REGISTRY/test/busybox:latest

@@ -11,23 +11,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-. "$repo/tests/lib/common.sh"
-den_need_root
 runs=5
 [ "${1:-}" = --runs ] && runs=$2
 
-build=${DEN_BENCH_BUILD:-$repo/build-bench}
-if [ ! -x "$build/cmd/den" ]; then
-        meson setup --buildtype=release -Db_ndebug=true "$build" "$repo" >/dev/null
-fi
-ninja -C "$build" >/dev/null
-"$repo/tests/lib/host-setup" >/dev/null
-"$repo/tests/lib/registries" start >/dev/null
-. "${DEN_TEST_STATE:-/tmp/den-test-state}/env"
+. "$here/lib.sh"
 R=$DEN_TEST_REGISTRY
-user=${DEN_TEST_USER:-dentest}
-uid=$(id -u "$user")
-install -d -o "$user" -g "$user" -m 0700 "/run/user/$uid"
 
 # bench/pyfiles: two gzip layers built from this machine's files, pushed once per registry
 if ! skopeo inspect --tls-verify=false "docker://$R/bench/pyfiles:latest" >/dev/null 2>&1; then
@@ -36,17 +24,7 @@ fi
 skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
         "docker://$R/test/debian:bookworm" "docker://$R/bench/debian:latest"
 
-work=$(mktemp -d /tmp/den-bench.XXXXXX)
-chown "$user:" "$work"
-chmod o+rx "$build" "$build/cmd"
-mkdir -p "$here/results"
-stamp=$(date +%Y%m%d-%H%M%S)
 out=$work/pull
-as_user() {
-        runuser -u "$user" -- env -i HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" \
-                PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-                XDG_RUNTIME_DIR="/run/user/$uid" "$@"
-}
 den="$build/cmd/den --root $work/den --runroot $work/den-run"
 podman="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay"
 floor=/work/shared/bench/floor-pull.sh

@@ -24,8 +24,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-. "$repo/tests/lib/common.sh"
-den_need_root
 runs=20
 while [ $# -gt 0 ]; do
         case $1 in
@@ -33,33 +31,13 @@ while [ $# -gt 0 ]; do
                 runs=$2
                 shift 2
                 ;;
-        *) den_die "usage: $0 [--runs N]" ;;
+        *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
         esac
 done
 
-build=${DEN_BENCH_BUILD:-$repo/build-bench}
-if [ ! -x "$build/cmd/den" ]; then
-        meson setup --buildtype=release -Db_ndebug=true "$build" "$repo" >/dev/null
-fi
-ninja -C "$build" >/dev/null
-"$repo/tests/lib/host-setup" >/dev/null
-"$repo/tests/lib/registries" start >/dev/null
-. "${DEN_TEST_STATE:-/tmp/den-test-state}/env"
+. "$here/lib.sh"
 img=$DEN_TEST_REGISTRY/test/busybox:latest
-user=${DEN_TEST_USER:-dentest}
-uid=$(id -u "$user")
-install -d -o "$user" -g "$user" -m 0700 "/run/user/$uid"
 
-work=$(mktemp -d /tmp/den-bench.XXXXXX)
-chown "$user:" "$work"
-chmod o+rx "$build" "$build/cmd"
-mkdir -p "$here/results"
-stamp=$(date +%Y%m%d-%H%M%S)
-as_user() {
-        runuser -u "$user" -- env -i HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" \
-                PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-                XDG_RUNTIME_DIR="/run/user/$uid" "$@"
-}
 den="$build/cmd/den --root $work/den --runroot $work/den-run"
 podman="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay"
 

@@ -31,6 +31,9 @@ void cmd_ctrs_free(struct cmd_ctr **v, size_t n);
 /* Fills c's state from its record, exit file and process. */
 void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c);
 bool cmd_ctr_is_running(const struct cmd_ctr *c);
+/* The pid of the container's den-monitor while it lives ("den-monitor --id ID ..." in its
+ * cmdline, so a reused pid is not taken for it), else 0. */
+pid_t cmd_ctr_monitor_pid(const struct cmd_ctr *c);
 /* Config accessors. */
 json_t *cmd_ctr_cfg(const struct cmd_ctr *c, const char *section, const char *key);
 const char *cmd_ctr_cfg_str(const struct cmd_ctr *c, const char *section, const char *key);

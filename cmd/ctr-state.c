@@ -324,3 +324,20 @@ json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c)
                                     "Path", json_string(log));
         return o;
 }
+
+pid_t cmd_ctr_monitor_pid(const struct cmd_ctr *c)
+{
+        json_int_t pid = json_integer_value(
+                json_object_get(json_object_get(c->rec->meta, "state"), "MonitorPid"));
+        _cleanup_free_ char *argv = NULL;
+        size_t len = 0;
+        char path[64];
+
+        if (pid <= 0 || pid > INT_MAX)
+                return 0;
+        (void) snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+        if (den_read_file_at(AT_FDCWD, path, 4096, &argv, &len) < 0 ||
+            !strstr(argv, "den-monitor") || !memmem(argv, len, c->rec->id, strlen(c->rec->id)))
+                return 0;
+        return (pid_t) pid;
+}

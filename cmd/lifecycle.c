@@ -85,26 +85,9 @@ int cmd_ctr_wait_exit(struct store *s, struct cmd_ctr *c, int timeout_ms)
  * a reused pid is never waited for. */
 static int monitor_pidfd(const struct cmd_ctr *c)
 {
-        json_int_t pid = json_integer_value(
-                json_object_get(json_object_get(c->rec->meta, "state"), "MonitorPid"));
-        _cleanup_free_ char *argv = NULL;
-        size_t len = 0;
-        char path[64];
-        int fd;
+        pid_t pid = cmd_ctr_monitor_pid(c);
 
-        if (pid <= 0 || pid > INT_MAX)
-                return -1;
-        fd = (int) syscall(SYS_pidfd_open, (pid_t) pid, 0);
-        if (fd < 0)
-                return -1;
-        /* this container's: "den-monitor --id ID ..." (another may have the pid now) */
-        (void) snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
-        if (den_read_file_at(AT_FDCWD, path, 4096, &argv, &len) < 0 ||
-            !memmem(argv, len, c->rec->id, strlen(c->rec->id)) || !strstr(argv, "den-monitor")) {
-                (void) close(fd);
-                return -1;
-        }
-        return fd;
+        return pid > 0 ? (int) syscall(SYS_pidfd_open, pid, 0) : -1;
 }
 
 /* The monitor records the exit (and removes a --rm container) after the container is gone;

@@ -10,31 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <time.h>
 #include "ctr-run.h"
-
-/* The monitor of a stopped container runs `den container cleanup` (which records the exit)
- * before it ends; a start before that could have its "running" overwritten. Waits until the
- * monitor is gone, bounded by the cleanup's own limit. */
-static void wait_monitor_gone(const struct cmd_ctr *c)
-{
-        json_t *st = json_object_get(c->rec->meta, "state");
-        json_int_t pid = json_integer_value(json_object_get(st, "MonitorPid"));
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        char path[64];
-
-        if (pid <= 0 || pid > INT_MAX)
-                return;
-        (void) snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
-        for (int waited = 0; waited < 130 * 1000; waited += 20) {
-                _cleanup_free_ char *comm = NULL;
-
-                if (den_read_file_at(AT_FDCWD, path, 64, &comm, NULL) < 0 ||
-                    !den_str_has_prefix(comm, "den-monitor"))
-                        return;
-                nanosleep(&ts, NULL);
-        }
-}
 
 /* Containers named on the command line, or with --all those not running (podman's -a),
  * with --running those running, with --latest the newest. */
@@ -121,11 +97,10 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
         if (cmd_ctx_store(ctx, false, &s, err) < 0 || select_ctrs(s, a, &v, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n && r == 0; i++)
-                if (cmd_ctr_is_running(v[i])) {
+                if (cmd_ctr_is_running(v[i]))
+                        /* returns once the monitor recorded the exit, so the start that
+                         * follows cannot be overwritten by it */
                         r = cmd_ctr_stop(s, v[i], timeout, err);
-                        if (r == 0)
-                                wait_monitor_gone(v[i]);
-                }
         if (r == 0 && n)
                 r = enter_namespaces(ctx, v, n, err);
         if (r == 0 && n)

@@ -256,23 +256,6 @@ static pid_t other_init(struct store *s, const char *name, den_error **err)
         return o->pid;
 }
 
-/* den-monitor's pid of a running container, 0 when it has none alive. */
-static pid_t monitor_pid(const struct cmd_ctr *c)
-{
-        json_t *st = json_object_get(c->rec->meta, "state");
-        json_int_t pid = json_integer_value(json_object_get(st, "MonitorPid"));
-        _cleanup_free_ char *comm = NULL;
-        char path[64];
-
-        if (!cmd_ctr_is_running(c) || pid <= 0 || pid > INT_MAX)
-                return 0;
-        (void) snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
-        if (den_read_file_at(AT_FDCWD, path, 64, &comm, NULL) < 0 ||
-            !den_str_has_prefix(comm, "den-monitor"))
-                return 0;
-        return (pid_t) pid;
-}
-
 int cmd_ctr_userns_owner(struct cmd_ctx *ctx, const char *const *names, size_t n, pid_t *ret_pid,
                          den_error **err)
 {
@@ -292,7 +275,7 @@ int cmd_ctr_userns_owner(struct cmd_ctx *ctx, const char *const *names, size_t n
                         den_error_free(ignored);
                         continue;
                 }
-                *ret_pid = monitor_pid(o);
+                *ret_pid = cmd_ctr_is_running(o) ? cmd_ctr_monitor_pid(o) : 0;
         }
         /* opened outside the user namespace: the command reopens it inside */
         store_free(steal_ptr(ctx->store));
