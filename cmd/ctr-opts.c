@@ -1455,6 +1455,8 @@ static int build_misc(const struct cmd_args *a, json_t *den, json_t *hc, den_err
                 json_object_set_new(sysctls, k, json_string(strchr(*s, '=') + 1));
         }
         json_object_set_new(hc, "Runtime", json_string("oci"));
+        if (rt && *rt && !streq(rt, "den") && rt_oci_runtime_check(rt, err) < 0)
+                return -1;
         json_object_set_new(den, "runtime",
                             rt && *rt && !streq(rt, "den") ? json_string(rt) : json_null());
         json_object_set_new(den, "pidfile", json_string_or_null(cmd_str(a, "pidfile")));

@@ -14,8 +14,12 @@ struct cmd_ctr {
         int exit_code;
         int64_t started_ns, finished_ns;
         bool is_oom_killed;
-        char *dir;      /* <root>/containers/<id> (the bundle) */
-        char *userdata; /* <dir>/userdata */
+        char *dir;         /* <root>/containers/<id> (the bundle) */
+        char *userdata;    /* <dir>/userdata */
+        char *rundir;      /* <runroot>/containers/<id> (may not exist) */
+        json_t *state;     /* the last start's record: Status, Pid, PidStart, StartedAt,
+                            * MonitorPid, Network (borrowed from run_state or the record) */
+        json_t *run_state; /* <rundir>/state.json, owned; NULL when there is none */
 };
 
 void cmd_ctr_free(struct cmd_ctr *c);
@@ -27,6 +31,10 @@ static inline void cmd_ctr_freep(struct cmd_ctr **c)
 int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, den_error **err);
 /* Every container, newest first. */
 int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err);
+/* The same with only what ps shows of each configuration (Config.Entrypoint, Cmd and Labels,
+ * HostConfig.AutoRemove, Network mode, target and ports), from an index in the runroot kept
+ * in step with containers.json. */
+int cmd_ctr_load_all_brief(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err);
 void cmd_ctrs_free(struct cmd_ctr **v, size_t n);
 /* Fills c's state from its record, exit file and process. */
 void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c);

@@ -11,6 +11,8 @@ void cmd_ctr_free(struct cmd_ctr *c)
         store_container_free(c->rec);
         free(c->dir);
         free(c->userdata);
+        free(c->rundir);
+        json_decref(c->run_state);
         free(c);
 }
 
@@ -26,15 +28,44 @@ static int64_t json_i64(json_t *o, const char *k)
         return json_integer_value(json_object_get(o, k));
 }
 
+/* <rundir>/state.json: written by start, without fsync, in the runroot, which is volatile
+ * like the processes it describes; NULL when missing or unreadable */
+static json_t *run_state_read(const char *rundir)
+{
+        _cleanup_free_ char *path = den_path_join(rundir, "state.json");
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        json_t *o;
+
+        if (den_read_file_at(AT_FDCWD, path, 1 << 20, &text, &len) < 0)
+                return NULL;
+        o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (o && !json_is_object(o)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* The state as podman shows it, from three records: containers.json (created; an older
+ * den's running state), the last start's state.json in the runroot (running, pid, start
+ * time, network), and the exit record the monitor writes in userdata (code, times). A start
+ * deletes both of the latter before it begins. */
 void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
 {
-        json_t *st = json_object_get(c->rec->meta, "state");
-        const char *status = json_string_value(json_object_get(st, "Status"));
+        json_t *st;
+        const char *status;
         _cleanup_free_ char *exit_path = den_path_join(c->userdata, "exit");
         struct rt_exit ex = { 0 };
         den_error *e = NULL;
+        int r;
 
         (void) s;
+        json_decref(c->run_state);
+        c->run_state = run_state_read(c->rundir);
+        st = c->run_state ? c->run_state : json_object_get(c->rec->meta, "state");
+        status = json_string_value(json_object_get(st, "Status"));
+        c->state = st;
         c->config = json_object_get(c->rec->meta, "config");
         c->status = status ? status : "created";
         c->pid = 0;
@@ -42,17 +73,23 @@ void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
         c->started_ns = json_i64(st, "StartedAt");
         c->finished_ns = json_i64(st, "FinishedAt");
         c->is_oom_killed = json_is_true(json_object_get(st, "OOMKilled"));
-        if (!streq(c->status, "running"))
+        if (!streq(c->status, "running") && !streq(c->status, "created"))
                 return;
-        /* running as last recorded: the exit record, or a vanished process, says otherwise */
-        if (rt_exit_read(exit_path, &ex, &e) == 0) {
+        /* the exit record, when there is one, ends the last run (also one from before a
+         * reboot, whose state.json is gone) */
+        r = rt_exit_read(exit_path, &ex, &e);
+        if (r == 0) {
                 c->status = "exited";
                 c->exit_code = ex.exit_code;
                 c->finished_ns = ex.finished_ns;
+                if (ex.started_ns > 0)
+                        c->started_ns = ex.started_ns;
                 c->is_oom_killed = ex.is_oom_killed;
                 return;
         }
         den_error_free(e);
+        if (!streq(c->status, "running"))
+                return;
         c->pid = (pid_t) json_i64(st, "Pid");
         if (c->pid <= 0 || rt_pid_start_time(c->pid) != (uint64_t) json_i64(st, "PidStart")) {
                 /* its monitor died before the container did: no code was recorded */
@@ -69,6 +106,7 @@ static struct cmd_ctr *ctr_new(struct store *s, struct store_container *rec)
         c->rec = rec;
         c->dir = store_container_dir(s, rec->id);
         c->userdata = den_path_join(c->dir, "userdata");
+        c->rundir = xasprintf("%s/containers/%s", store_runroot(s), rec->id);
         cmd_ctr_refresh(s, c);
         return c;
 }
@@ -91,6 +129,117 @@ int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_
 
         if (store_containers_list(s, &v, &n, err) < 0)
                 return -1;
+        out = xcalloc(n + 1, sizeof(*out));
+        for (size_t i = 0; i < n; i++)
+                out[i] = ctr_new(s, v[i]);
+        free(v);
+        *ret = out;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---------------------------------------------------------------- the brief index (ps) */
+
+/* What ps reads of a container's configuration; the rest stays in containers.json. */
+static json_t *brief_config(json_t *config)
+{
+        json_t *cfg = json_object_get(config, "Config");
+        json_t *host = json_object_get(config, "HostConfig");
+        json_t *o = json_object();
+        json_t *c = json_object();
+
+        json_object_set(c, "Entrypoint", json_object_get(cfg, "Entrypoint"));
+        json_object_set(c, "Cmd", json_object_get(cfg, "Cmd"));
+        json_object_set(c, "Labels", json_object_get(cfg, "Labels"));
+        /* json_object_set of NULL fails: absent keys stay absent */
+        json_object_set_new(o, "Config", c);
+        json_object_set_new(o, "HostConfig",
+                            json_pack("{s:b}", "AutoRemove",
+                                      json_is_true(json_object_get(host, "AutoRemove"))));
+        if (json_is_object(json_object_get(config, "Network"))) {
+                json_t *net = json_object_get(config, "Network");
+                json_t *n = json_object();
+
+                /* the PORTS column (a running container's own come from state.json) */
+                json_object_set(n, "mode", json_object_get(net, "mode"));
+                json_object_set(n, "target", json_object_get(net, "target"));
+                json_object_set(n, "ports", json_object_get(net, "ports"));
+                json_object_set_new(o, "Network", n);
+        }
+        return o;
+}
+
+/* The index's first line: its format and the stamp of the containers.json it was made from. */
+static char *index_head(const char *stamp)
+{
+        return xasprintf("den-ps-index-1 %s", stamp);
+}
+
+static int brief_from_index(struct store *s, const char *path, struct store_container ***ret,
+                            size_t *ret_n)
+{
+        _cleanup_free_ char *stamp = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0, slen;
+        den_error *e = NULL;
+
+        {
+                _cleanup_free_ char *st = store_containers_stamp(s);
+
+                stamp = index_head(st);
+        }
+        slen = strlen(stamp);
+        if (den_read_file_at(AT_FDCWD, path, (size_t) 64 << 20, &text, &len) < 0 || len <= slen ||
+            memcmp(text, stamp, slen) != 0 || text[slen] != '\n')
+                return -1;
+        if (store_containers_parse(text + slen + 1, len - slen - 1, ret, ret_n, &e) < 0) {
+                den_error_free(e);
+                return -1;
+        }
+        return 0;
+}
+
+/* Every container as ps shows it. ps reads a brief index in the runroot, "den-ps-index-1
+ * <stamp of containers.json>\n<records with only what ps shows>", which it rebuilds whenever
+ * containers.json is another version than the one indexed: the full records cost the
+ * parsing of every container's whole configuration, some 40 us each. */
+int cmd_ctr_load_all_brief(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err)
+{
+        _cleanup_free_ char *path = den_path_join(store_runroot(s), "ps-index");
+        struct store_container **v = NULL;
+        struct cmd_ctr **out;
+        size_t n = 0;
+
+        if (brief_from_index(s, path, &v, &n) < 0) {
+                _cleanup_free_ char *stamp = NULL;
+                _cleanup_free_ char *text = NULL;
+
+                if (store_containers_list_stamped(s, &v, &n, &stamp, err) < 0)
+                        return -1;
+                for (size_t i = 0; i < n; i++) {
+                        json_t *meta =
+                                json_pack("{s:o}", "config",
+                                          brief_config(json_object_get(v[i]->meta, "config")));
+
+                        if (json_object_get(v[i]->meta, "state"))
+                                json_object_set(meta, "state",
+                                                json_object_get(v[i]->meta, "state"));
+                        json_decref(v[i]->meta);
+                        v[i]->meta = meta;
+                }
+                text = store_containers_dump(v, n);
+                /* a cache: written atomically, without fsync; failing to write it is no error */
+                if (text) {
+                        _cleanup_free_ char *head = index_head(stamp);
+                        _cleanup_free_ char *body = xasprintf("%s\n%s", head, text);
+                        _cleanup_free_ char *dir = xstrdup(path);
+
+                        *strrchr(dir, '/') = '\0';
+                        if (den_mkdir_p_at(AT_FDCWD, dir, 0700) == 0)
+                                (void) den_write_file_replace_at(AT_FDCWD, path, body, strlen(body),
+                                                                 0600);
+                }
+        }
         out = xcalloc(n + 1, sizeof(*out));
         for (size_t i = 0; i < n; i++)
                 out[i] = ctr_new(s, v[i]);
@@ -179,8 +328,7 @@ char *cmd_ctr_status_text(const struct cmd_ctr *c, int64_t now_ns)
 /* The ports as chosen at start (random host ports filled in), else as configured. */
 static json_t *ports_json(const struct cmd_ctr *c)
 {
-        json_t *st = json_object_get(c->rec->meta, "state");
-        json_t *p = json_object_get(st, "Network");
+        json_t *p = json_object_get(c->state, "Network");
 
         return p ? p : json_object_get(c->config, "Network");
 }
@@ -327,8 +475,7 @@ json_t *cmd_ctr_inspect_json(struct store *s, const struct cmd_ctr *c)
 
 pid_t cmd_ctr_monitor_pid(const struct cmd_ctr *c)
 {
-        json_int_t pid = json_integer_value(
-                json_object_get(json_object_get(c->rec->meta, "state"), "MonitorPid"));
+        json_int_t pid = json_integer_value(json_object_get(c->state, "MonitorPid"));
         _cleanup_free_ char *argv = NULL;
         size_t len = 0;
         char path[64];

@@ -7,14 +7,6 @@
 #include <time.h>
 #include "ctr-run.h"
 
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Enters den's user namespace for a command that first had to act from outside it (a
  * container process of another id can be signalled only from the user's own namespace). */
 static int enter_userns(struct cmd_ctx *ctx, den_error **err)
@@ -306,6 +298,7 @@ static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
 {
         bool is_force = cmd_flag(a, "force"), is_ignore = cmd_flag(a, "ignore");
         struct cmd_ctr **v = NULL;
+        _cleanup_free_ const char **raw = NULL; /* as named, printed as podman does */
         struct store *s;
         size_t n = 0;
         int r = 0;
@@ -320,11 +313,12 @@ static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                         return den_error_set(err, 0,
                                              "you must provide at least one container name or ID");
                 v = xcalloc(a->n_pos + 1, sizeof(*v));
+                raw = xcalloc(a->n_pos + 1, sizeof(*raw));
                 for (size_t i = 0; i < a->n_pos; i++) {
                         den_error *e = NULL;
 
                         if (cmd_ctr_load(s, a->pos[i], &v[n], &e) == 0) {
-                                n++;
+                                raw[n++] = a->pos[i];
                                 continue;
                         }
                         if (e->errnum == ENOENT && (is_ignore || is_force)) {
@@ -357,7 +351,7 @@ static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                 for (size_t i = 0; i < n && r == 0; i++) {
                         r = store_container_remove(s, v[i]->rec->id, err);
                         if (r == 0)
-                                printf("%s\n", a->n_pos ? v[i]->rec->name : v[i]->rec->id);
+                                printf("%s\n", raw ? raw[i] : v[i]->rec->id);
                 }
 out:
         cmd_ctrs_free(v, n);
@@ -387,6 +381,28 @@ const struct cmd cmd_rm = {
 };
 
 /* ---------------------------------------------------------------- wait */
+
+/* The exit code of a running container from its monitor, which sends it to every attached
+ * client: exact also for a --rm container, whose exit record goes with it. 0 and *ret_code;
+ * -1 when the monitor cannot say (gone, or gone without the exit message). */
+static int wait_monitor(const struct cmd_ctr *c, int *ret_code)
+{
+        _cleanup_free_ char *sock = den_path_join(c->rundir, "attach");
+        _cleanup_close_ int fd = -EBADF;
+        den_error *e = NULL;
+        int r;
+
+        if (rt_attach_connect(sock, &fd, &e) < 0) {
+                den_error_free(e);
+                return -1;
+        }
+        r = rt_attach_run(fd,
+                          &(struct rt_attach_opts){
+                                  .in_fd = -1, .out_fd = -1, .err_fd = -1, .detach_keys = "" },
+                          ret_code, &e);
+        den_error_free(e);
+        return r == 0 ? 0 : -1;
+}
 
 static int run_wait(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 {
@@ -420,6 +436,14 @@ static int run_wait(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **e
                         printf("-1\n");
                         continue;
                 }
+                if (cmd_ctr_is_running(c)) {
+                        int code;
+
+                        if (wait_monitor(c, &code) == 0) {
+                                printf("%d\n", code);
+                                continue;
+                        }
+                }
                 (void) cmd_ctr_wait_exit(s, c, -1);
                 printf("%d\n", c->exit_code);
         }
@@ -447,47 +471,21 @@ const struct cmd cmd_wait = {
 
 /* ---------------------------------------------------------------- container cleanup */
 
-/* Run by den-monitor after the container exited: records the exit, removes --rm containers. */
+/* The monitor's exit command for --rm containers (a foreground run removes its container
+ * itself); for others it only unmounts the root in the calling mount namespace, since the
+ * state after an exit comes from the monitor's exit record (cmd_ctr_refresh). */
 static int run_cleanup(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 {
         _cleanup_(cmd_ctr_freep) struct cmd_ctr *c = NULL;
-        _cleanup_free_ char *exit_path = NULL;
-        struct rt_exit ex = { .exit_code = -1, .finished_ns = now_ns() };
         struct store *s;
-        json_t *patch;
-        int r;
 
         if (cmd_ctx_store(ctx, true, &s, err) < 0 || cmd_ctr_load(s, a->pos[0], &c, err) < 0)
                 return -1;
-        exit_path = den_path_join(c->userdata, "exit");
-        (void) rt_exit_read(exit_path, &ex, NULL);
         if (cmd_ctr_cfg_bool(c, "HostConfig", "AutoRemove"))
-                return store_container_remove(s, c->rec->id, err);
-        /* cleanup runs in the monitor's mount namespace, where the root is mounted: unmount
-         * it, or a fuse-overlayfs daemon would live on there until the container is removed */
-        {
-                den_error *e = NULL;
-
-                if (store_container_unmount(s, c->rec, &e) < 0)
-                        den_warn_error(&e, "unmount the root of %.12s, continuing", c->rec->id);
-        }
-        patch = json_pack("{s:{s:s, s:i, s:I, s:b}}", "state", "Status", "exited", "ExitCode",
-                          ex.exit_code, "FinishedAt", (json_int_t) ex.finished_ns, "OOMKilled",
-                          ex.is_oom_killed);
-        /* keep the start time and pid as recorded */
-        {
-                json_t *st = json_object_get(c->rec->meta, "state");
-                json_t *np = json_object_get(patch, "state");
-                const char *k;
-                json_t *v;
-
-                json_object_foreach (st, k, v)
-                        if (!json_object_get(np, k))
-                                json_object_set(np, k, v);
-        }
-        r = store_container_update(s, c->rec->id, patch, NULL, err);
-        json_decref(patch);
-        return r;
+                return cmd_ctr_remove(s, c, false, err);
+        /* in the monitor's mount namespace the root is mounted: unmount it, or a
+         * fuse-overlayfs daemon would live on there until the container is removed */
+        return store_container_unmount(s, c->rec, err);
 }
 
 static const struct cmd_opt no_opts[] = { { 0 } };

@@ -187,7 +187,7 @@ static int run_ps(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                                      "status");
         if (ps_filter_parse(cmd_strv(a, "filter"), &f, err) < 0)
                 goto out;
-        if (cmd_ctx_store(ctx, false, &s, err) < 0 || cmd_ctr_load_all(s, &v, &n, err) < 0)
+        if (cmd_ctx_store(ctx, false, &s, err) < 0 || cmd_ctr_load_all_brief(s, &v, &n, err) < 0)
                 goto out;
         qsort(v, n, sizeof(*v), cmp_created);
         for (size_t i = 0, shown = 0; i < n; i++) {

@@ -85,7 +85,9 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
         size_t n_keep = 0;
         _cleanup_free_ char *oci_root = NULL;
         _cleanup_free_ char *sock = NULL;
-        json_t *patch;
+        bool is_auto_remove = cmd_ctr_cfg_bool(c, "HostConfig", "AutoRemove");
+        int64_t started_ns;
+        json_t *state;
 
         (void) setsid();
         close_fd(&f->report[0]);
@@ -139,19 +141,26 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                 (void) waitpid(ctr->pid, NULL, 0);
                 goto fail;
         }
-        patch = json_pack("{s:{s:s, s:I, s:I, s:I, s:I, s:I, s:b}}", "state", "Status", "running",
-                          "Pid", (json_int_t) ctr->pid, "PidStart",
+        started_ns = now_ns();
+        state = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "Status", "running", "Pid",
+                          (json_int_t) ctr->pid, "PidStart",
                           (json_int_t) rt_pid_start_time(ctr->pid), "StartedAt",
-                          (json_int_t) now_ns(), "FinishedAt", (json_int_t) 0, "MonitorPid",
+                          (json_int_t) started_ns, "FinishedAt", (json_int_t) 0, "MonitorPid",
                           (json_int_t) getpid(), "OOMKilled", 0);
         if (nc)
-                json_object_set_new(json_object_get(patch, "state"), "Network",
-                                    net_config_to_json(nc));
-        if (store_container_update(s, c->rec->id, patch, NULL, &e) < 0) {
-                json_decref(patch);
-                goto fail_kill;
+                json_object_set_new(state, "Network", net_config_to_json(nc));
+        {
+                _cleanup_free_ char *text = json_dumps(state, JSON_COMPACT);
+                int r;
+
+                json_decref(state);
+                /* volatile, like the process it describes: no fsync (cmd_ctr_refresh) */
+                r = den_write_file_replace_at(rundir_fd, "state.json", text, strlen(text), 0600);
+                if (r < 0) {
+                        den_error_set(&e, -r, "write %s/state.json", rundir);
+                        goto fail_kill;
+                }
         }
-        json_decref(patch);
         report(f->report[1], 0, NULL);
         if (nh) {
                 size_t n = 0;
@@ -167,6 +176,10 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                                      "--runroot",      (char *) runroot, "container",
                                      "cleanup",        c->rec->id,       NULL };
                 bool is_tty = ctr->pty_master >= 0;
+                _cleanup_free_ char *root_path =
+                        streq(c->rec->driver, "vfs")
+                                ? NULL
+                                : xasprintf("%s/containers/%s/rootfs", root, c->rec->id);
 
                 rt_monitor_exec(
                         &(struct rt_monitor_opts){
@@ -181,7 +194,12 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                                 .socket_path = sock,
                                 .attach_fd = f->attach[1],
                                 .ready_fd = f->report[1],
-                                .exit_command = exit_cmd,
+                                /* --rm: removal (by the foreground client when it takes it
+                                 * over); otherwise the monitor only unmounts the root */
+                                .exit_command = is_auto_remove ? exit_cmd : NULL,
+                                .unmount_path = is_auto_remove ? NULL : root_path,
+                                .started_ns = started_ns,
+                                .is_exit_volatile = is_auto_remove,
                                 .keep_fds = keep,
                                 .n_keep_fds = n_keep,
                                 .is_stdin_once = cmd_ctr_cfg_bool(c, "Config", "StdinOnce"),
@@ -333,6 +351,11 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         }
         (void) unlinkat(udfd, "exit", 0);
         {
+                _cleanup_free_ char *state = den_path_join(c->rundir, "state.json");
+
+                (void) unlink(state);
+        }
+        {
                 const char *h = cmd_ctr_cfg_str(c, "Config", "Hostname");
 
                 hostname = h && *h ? xstrdup(h) : xstrndup(c->rec->id, 12);
@@ -411,28 +434,18 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         r = read_report(f.report[0], &code, err);
         close_fd(&f.report[0]);
         if (r < 0) {
-                json_t *patch =
-                        json_pack("{s:{s:s, s:I, s:I}}", "state", "Status", "exited", "ExitCode",
-                                  (json_int_t) code, "FinishedAt", (json_int_t) now_ns());
+                /* it never ran: exited with the code podman gives (126, 127, 125) */
+                const struct rt_exit ex = { .exit_code = code, .finished_ns = now_ns() };
 
                 (void) waitpid(m, NULL, 0);
-                (void) store_container_update(s, c->rec->id, patch, NULL, NULL);
-                json_decref(patch);
+                (void) rt_exit_write(udfd, "exit", &ex, NULL);
                 if (ret_exit_code)
                         *ret_exit_code = code;
                 goto out;
         }
         cmd_ctr_refresh(s, c);
-        {
-                struct store_container *rec = NULL;
-
-                if (store_container_find(s, c->rec->id, &rec, NULL) == 0) {
-                        store_container_free(c->rec);
-                        c->rec = rec;
-                        cmd_ctr_refresh(s, c);
-                }
-        }
         if (o->is_attach) {
+                bool is_auto_remove = cmd_ctr_cfg_bool(c, "HostConfig", "AutoRemove");
                 int ec = 0;
 
                 r = rt_attach_run(f.attach[0],
@@ -443,11 +456,21 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                                           .is_tty = is_tty,
                                           .detach_keys = o->detach_keys,
                                           .sig_proxy_pid = o->is_sig_proxy ? c->pid : 0,
+                                          .is_takeover = is_auto_remove,
                                   },
                                   &ec, err);
                 close_fd(&f.attach[0]);
                 if (r == 0) {
-                        /* the monitor ends after its cleanup (--rm): wait for it */
+                        /* --rm: this process removes the container (the monitor was told
+                         * so), which spares the exit command's den process; the monitor
+                         * ends right after */
+                        if (is_auto_remove) {
+                                den_error *e = NULL;
+
+                                cmd_ctr_refresh(s, c);
+                                if (cmd_ctr_remove(s, c, false, &e) < 0)
+                                        den_warn_error(&e, "remove container %.12s", c->rec->id);
+                        }
                         (void) waitpid(m, NULL, 0);
                         if (ret_exit_code)
                                 *ret_exit_code = ec;

@@ -7,9 +7,15 @@
  *                       RT_ATTACH_STDERR  bytes it wrote to stderr
  *                       RT_ATTACH_EXIT    its exit code (0-255, 128+n for signal n) in decimal
  *                                         text; the monitor closes the connection after it
+ *                                         (the first client: after its answer, see TAKEOVER)
  *   client -> monitor   RT_ATTACH_STDIN   bytes for the container's stdin
  *                       RT_ATTACH_STDIN_CLOSE  end of input (ignored with a terminal)
  *                       RT_ATTACH_RESIZE  rows and cols, two native-endian uint16
+ *                       RT_ATTACH_TAKEOVER  after the exit, from the client the container
+ *                                         started with (run, start -a): it does the exit
+ *                                         command's work (--rm removal) itself, so the
+ *                                         monitor does not run it; a client that closes the
+ *                                         connection instead leaves it to the monitor
  * Payloads are at most 8 KiB. Unknown types are ignored by both sides. Packets keep message
  * boundaries, so no framing is needed. The monitor never waits for a client: output a client
  * does not read in time is dropped for that client only.
@@ -308,6 +314,10 @@ static int pump(struct attach *a, int sfd, int *ret_code, den_error **err)
                                 return den_error_set(err, ECONNRESET,
                                                      "attach: the container's monitor is gone");
                         r = n > 0 ? handle_packet(a, buf, (size_t) n, ret_code, err) : 0;
+                        /* a monitor that has already given up waiting is no failure: it
+                         * runs the exit command, and removal tolerates a second remover */
+                        if (r == 2 && a->o->is_takeover)
+                                (void) send_msg(a->sock, RT_ATTACH_TAKEOVER, "", 0, NULL);
                         if (r != 0)
                                 return r == 2 ? 0 : -1;
                 }

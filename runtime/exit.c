@@ -4,13 +4,14 @@
 #include "runtime/runtime.h"
 
 /* The record is a small JSON object written by den-monitor (runtime/monitor-main.c):
- * {"exit_code":N,"finished_ns":N,"oom_killed":bool}. It lives in the user's runroot, so it is
+ * {"exit_code":N,"finished_ns":N,"started_ns":N,"oom_killed":bool} (started_ns optional). It
+ * lives in the user's runroot, so it is
  * parsed strictly but any content is only ever data. */
 int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
 {
         _cleanup_free_ char *text = NULL;
         json_error_t jerr;
-        json_t *code, *fin, *oom;
+        json_t *code, *fin, *start, *oom;
         json_auto_t *root = NULL;
         size_t len = 0;
         int r;
@@ -25,16 +26,35 @@ int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
                 return den_error_set(err, 0, "read exit record \"%s\": not a JSON object", path);
         code = json_object_get(root, "exit_code");
         fin = json_object_get(root, "finished_ns");
+        start = json_object_get(root, "started_ns");
         oom = json_object_get(root, "oom_killed");
         if (!json_is_integer(code) || json_integer_value(code) < 0 ||
             json_integer_value(code) > 255 || !json_is_integer(fin) ||
-            json_integer_value(fin) < 0 || (oom && !json_is_boolean(oom)))
+            json_integer_value(fin) < 0 || (oom && !json_is_boolean(oom)) ||
+            (start && (!json_is_integer(start) || json_integer_value(start) < 0)))
                 return den_error_set(err, 0, "read exit record \"%s\": invalid fields", path);
         *ret = (struct rt_exit){
                 .exit_code = (int) json_integer_value(code),
                 .finished_ns = (int64_t) json_integer_value(fin),
+                .started_ns = start ? (int64_t) json_integer_value(start) : 0,
                 .is_oom_killed = oom && json_is_true(oom),
         };
+        return 0;
+}
+
+int rt_exit_write(int dfd, const char *name, const struct rt_exit *ex, den_error **err)
+{
+        char body[160];
+        int len, r;
+
+        len = snprintf(body, sizeof(body),
+                       "{\"exit_code\":%d,\"finished_ns\":%lld,\"started_ns\":%lld,"
+                       "\"oom_killed\":%s}\n",
+                       ex->exit_code, (long long) ex->finished_ns, (long long) ex->started_ns,
+                       ex->is_oom_killed ? "true" : "false");
+        r = den_write_file_atomic_at(dfd, name, body, (size_t) len, 0600);
+        if (r < 0)
+                return den_error_set(err, -r, "write exit record %s", name);
         return 0;
 }
 

@@ -2,8 +2,10 @@
  *
  * It is exec'd by rt_monitor_exec in the process that created the container, so the init is
  * its child. It copies the container's output to the k8s-file log and to attached clients,
- * feeds stdin from clients to the container, reaps the init, writes the exit record and runs
- * the exit command. The wire protocol is described at the top of runtime/attach.c.
+ * feeds stdin from clients to the container, reaps the init, writes the exit record,
+ * unmounts the container's root and runs the exit command (unless the client the container
+ * started with takes that over: see await_takeover). The wire protocol is described at the top of
+ * runtime/attach.c.
  *
  * Memory: this process lives as long as the container, once per container, so it links only
  * libc (none of util's libraries), has no threads, allocates per client only what that client
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +51,9 @@
 #define EXIT_COMMAND_TIMEOUT_S 120
 /* after the exit, a client that takes nothing for this long loses the rest */
 #define EXIT_FLUSH_IDLE_MS 10000
+/* how long the foreground client has to answer the exit with RT_ATTACH_TAKEOVER; a live one
+ * answers at once, a dead one closes its end at once, so this bounds a stopped client only */
+#define TAKEOVER_WAIT_MS 5000
 
 struct client {
         int fd;
@@ -75,6 +81,9 @@ struct mon {
         int log_fd;
         unsigned log_errors; /* records that could not be written */
         const char *exit_path;
+        bool is_exit_volatile; /* no fsync of the exit record */
+        int64_t started_ns;    /* kept in the exit record when > 0 */
+        const char *unmount_path;
         const char *socket_path;
         int listen_fd;
         int attach_fd;
@@ -149,6 +158,10 @@ static void parse_args(struct mon *m, int argc, char **argv)
                         m->is_stdin_once = true;
                         continue;
                 }
+                if (streq(a, "--exit-volatile")) {
+                        m->is_exit_volatile = true;
+                        continue;
+                }
                 if (!v) {
                         errno = EINVAL;
                         fail(a);
@@ -172,7 +185,18 @@ static void parse_args(struct mon *m, int argc, char **argv)
                         m->exit_path = v;
                 else if (streq(a, "--socket"))
                         m->socket_path = v;
-                else if (streq(a, "--attach-fd"))
+                else if (streq(a, "--unmount"))
+                        m->unmount_path = v;
+                else if (streq(a, "--started")) {
+                        char *end = NULL;
+
+                        errno = 0;
+                        m->started_ns = strtoll(v, &end, 10);
+                        if (errno || !end || *end || m->started_ns < 0) {
+                                errno = EINVAL;
+                                fail("bad --started");
+                        }
+                } else if (streq(a, "--attach-fd"))
                         m->attach_fd = parse_fd(v);
                 else if (streq(a, "--ready-fd"))
                         m->ready_fd = parse_fd(v);
@@ -596,11 +620,13 @@ static void drain(struct mon *m)
 }
 
 /* Each client gets what is queued and the exit code; one that takes nothing for
- * EXIT_FLUSH_IDLE_MS loses the rest. */
-static void send_exit(struct mon *m)
+ * EXIT_FLUSH_IDLE_MS loses the rest. Returns the foreground client's connection, still open,
+ * when it got the exit and there is an exit command it may take over; else -1. */
+static int send_exit(struct mon *m)
 {
         char code[16];
         int len = snprintf(code, sizeof(code), "%d", m->exit_code);
+        int keep = -1;
 
         for (size_t i = 0; i < m->n_clients; i++) {
                 struct client *c = &m->clients[i];
@@ -620,28 +646,73 @@ static void send_exit(struct mon *m)
                         if (left <= 0 || poll(&p, 1, (int) left) <= 0 || (p.revents & POLLHUP))
                                 break;
                 }
-                close(c->fd);
+                if (c->is_foreground && c->q_len == 0 && m->exit_command && m->exit_command[0])
+                        keep = c->fd;
+                else
+                        close(c->fd);
                 free(c->q);
         }
         m->n_clients = 0;
+        return keep;
+}
+
+/* The foreground client's answer to the exit: true when it takes the exit command over
+ * (RT_ATTACH_TAKEOVER); false when it closes, stays silent for TAKEOVER_WAIT_MS, or says
+ * anything else last. Closes fd. */
+static bool await_takeover(int fd)
+{
+        int64_t deadline = now_ms() + TAKEOVER_WAIT_MS;
+        bool is_taken = false;
+
+        for (;;) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                int64_t left = deadline - now_ms();
+                char buf[READ_CHUNK + 1];
+                ssize_t n;
+
+                if (left <= 0 || poll(&p, 1, (int) left) <= 0)
+                        break;
+                n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n <= 0)
+                        break;
+                /* input the client sent before it saw the exit is of no use now */
+                if ((uint8_t) buf[0] == RT_ATTACH_TAKEOVER) {
+                        is_taken = true;
+                        break;
+                }
+        }
+        close(fd);
+        return is_taken;
+}
+
+/* The container's root, mounted in this (den's) mount namespace for the container's life. */
+static void unmount_root(const struct mon *m)
+{
+        if (m->unmount_path && umount2(m->unmount_path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 &&
+            errno != EINVAL && errno != ENOENT)
+                fprintf(stderr, "den-monitor: unmount %s: %s\n", m->unmount_path, strerror(errno));
 }
 
 static void write_exit_record(struct mon *m)
 {
-        char body[128], tmp[PATH_MAX];
+        char body[160], tmp[PATH_MAX];
         struct timespec ts;
         int fd, len;
 
         clock_gettime(CLOCK_REALTIME, &ts);
         len = snprintf(body, sizeof(body),
-                       "{\"exit_code\":%d,\"finished_ns\":%lld,\"oom_killed\":false}\n",
-                       m->exit_code, (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
+                       "{\"exit_code\":%d,\"finished_ns\":%lld,\"started_ns\":%lld,"
+                       "\"oom_killed\":false}\n",
+                       m->exit_code, (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec,
+                       (long long) m->started_ns);
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", m->exit_path) >= (int) sizeof(tmp))
                 return;
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return;
-        if (write(fd, body, (size_t) len) != len || fsync(fd) < 0) {
+        if (write(fd, body, (size_t) len) != len || (!m->is_exit_volatile && fsync(fd) < 0)) {
                 close(fd);
                 unlink(tmp);
                 return;
@@ -772,6 +843,7 @@ int main(int argc, char **argv)
                 .ready_fd = -1,
                 .exit_code = 255,
         };
+        int fg;
 
         parse_args(&m, argc, argv);
         setup(&m);
@@ -783,13 +855,15 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < m.n_keep_fds; i++)
                 close(m.keep_fds[i]);
         write_exit_record(&m);
-        send_exit(&m);
+        unmount_root(&m);
         close(m.listen_fd);
         (void) unlink(m.socket_path);
         if (m.log_fd >= 0)
                 close(m.log_fd);
+        fg = send_exit(&m);
         free(m.in_buf);
         free(m.keep_fds);
-        run_exit_command(&m);
+        if (fg < 0 || !await_takeover(fg))
+                run_exit_command(&m);
         return 0;
 }

@@ -148,6 +148,15 @@ int rt_monitor_exec(const struct rt_monitor_opts *o, den_error **err)
         push_str(&argv, "--log", o->log_path);
         push_str(&argv, "--exit", o->exit_path);
         push_str(&argv, "--socket", o->socket_path);
+        push_str(&argv, "--unmount", o->unmount_path);
+        if (o->started_ns > 0) {
+                char started[24];
+
+                snprintf(started, sizeof(started), "%lld", (long long) o->started_ns);
+                push_str(&argv, "--started", started);
+        }
+        if (o->is_exit_volatile)
+                den_strv_push(&argv, "--exit-volatile");
         if (o->is_stdin_once)
                 den_strv_push(&argv, "--stdin-once");
         if (o->exit_command && o->exit_command[0]) {

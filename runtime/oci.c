@@ -243,7 +243,7 @@ static int console_receive(int lfd, pid_t rt_pid, int *ret_fd, den_error **err)
 /* The runtime exists: a name is looked up in $PATH as execvp will, a path is taken as is.
  * Checked before anything is created, so a typo is one clear error, not the first failure of
  * a fork and exec. */
-static int runtime_check(const char *rt, den_error **err)
+int rt_oci_runtime_check(const char *rt, den_error **err)
 {
         const char *path = getenv("PATH");
 
@@ -356,7 +356,7 @@ int rt_oci_create(const struct rt_create_opts *o, const struct rt_spec *s,
                 return den_error_set(err, EINVAL,
                                      "an external runtime needs an id, a bundle "
                                      "and a root");
-        if (runtime_check(o->oci_runtime, err) < 0)
+        if (rt_oci_runtime_check(o->oci_runtime, err) < 0)
                 return -1;
         if (s->has_limits)
                 den_warn("Resource limits are not supported and ignored on cgroups V1 rootless "

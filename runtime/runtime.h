@@ -111,13 +111,16 @@ unsigned rt_seccomp_load_flags(const struct rt_seccomp *p);
 /* Loads a compiled program into the calling thread: seccomp(SECCOMP_SET_MODE_FILTER). No
  * allocation unless it fails. */
 int rt_seccomp_load_bpf(const void *bpf, size_t len, unsigned flags, den_error **err);
-/* A digest ("sha256:...") of everything the program compiled for p and t depends on: the
- * libseccomp version, the architecture, and the rules that apply for t's capabilities and
- * kernel. Equal keys mean equal programs. */
+/* The key of the program compiled for p and t, appended to *ret: the exact bytes of
+ * everything it depends on (the libseccomp version, the architecture, and the rules that
+ * apply for t's capabilities and kernel). Equal keys mean equal programs. */
 int rt_seccomp_cache_key(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
-                         char ret[72], den_error **err);
-/* rt_seccomp_compile through a cache directory den owns: reads "<key hex>.bpf" from
- * cache_dfd, or compiles and stores it there (atomically; a failure to store is ignored).
+                         struct den_buf *ret, den_error **err);
+/* The cache file name of a key, "<16 hex>.bpf" (a 64-bit hash of it). */
+void rt_seccomp_cache_name(const void *key, size_t len, char ret[32]);
+/* rt_seccomp_compile through a cache directory den owns: reads the key's file from
+ * cache_dfd and uses its program when the key stored in it is the same, or compiles and
+ * stores key and program there (atomically; a failure to store is ignored).
  * Compiling with libseccomp costs 10-30 ms for the default profile, a cache hit well under
  * 1 ms, so den's run path should use this and hand the program to the init child. */
 int rt_seccomp_compile_cached(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
@@ -236,6 +239,9 @@ int rt_exec(const struct rt_exec_opts *o, struct rt_container **ret, den_error *
 int rt_oci_kill(const char *oci_runtime, const char *oci_root, const char *id, int sig,
                 den_error **err);
 int rt_oci_delete(const char *oci_runtime, const char *oci_root, const char *id, den_error **err);
+/* The runtime exists: a name is looked up in $PATH as execvp will, a path must be executable
+ * (EINVAL-coded error naming it otherwise). create and run check it before anything is made. */
+int rt_oci_runtime_check(const char *oci_runtime, den_error **err);
 /* "runc version 1.1.5" style first line, for `den info` (NULL when the runtime is missing). */
 char *rt_oci_version(const char *oci_runtime);
 
@@ -255,8 +261,14 @@ struct rt_monitor_opts {
         const char *socket_path; /* the attach socket the monitor creates (SOCK_SEQPACKET) */
         int attach_fd;           /* a connected attach client from the start (foreground run), -1 */
         int ready_fd;            /* written "ok\n" and closed once the socket listens; -1 */
-        char *const *exit_command; /* argv run after the exit record is written (den's cleanup:
-                                    * unmount, network teardown, --rm); NULL: none */
+        char *const *exit_command; /* argv run after the exit record is written (den's --rm
+                                    * cleanup), unless the attach_fd client takes it over
+                                    * (RT_ATTACH_TAKEOVER); NULL: none */
+        const char *unmount_path;  /* unmounted (lazily) after the exit: the container's root
+                                    * in this mount namespace; NULL: nothing */
+        int64_t started_ns;        /* the container's start, kept in the exit record; 0: none */
+        bool is_exit_volatile;     /* the exit record need not survive a crash (the container
+                                    * is removed after it): written without fsync */
         const int *keep_fds;       /* more fds to keep open for the container's lifetime (the
                                     * network's lifetime fds), n_keep_fds of them */
         size_t n_keep_fds;
@@ -270,10 +282,14 @@ int rt_monitor_exec(const struct rt_monitor_opts *o, den_error **err);
 struct rt_exit {
         int exit_code;       /* the process's code, or 128 + signal */
         int64_t finished_ns; /* unix time, ns */
+        int64_t started_ns;  /* unix time, ns; 0 when not recorded */
         bool is_oom_killed;
 };
 /* 0 and *ret filled; 1 when there is no record (yet); -1 with err when it is unreadable. */
 int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err);
+/* Writes an exit record (for a container that never reached its monitor) atomically, with
+ * fsync, as name in dfd. */
+int rt_exit_write(int dfd, const char *name, const struct rt_exit *ex, den_error **err);
 /* The start time (field 22 of /proc/<pid>/stat, clock ticks); 0 when the process is gone. A
  * pid with a different start time is another process. */
 uint64_t rt_pid_start_time(pid_t pid);
@@ -287,6 +303,8 @@ struct rt_attach_opts {
                       * size changes (SIGWINCH) are sent */
         const char *detach_keys; /* "ctrl-p,ctrl-q" (default); "" disables */
         pid_t sig_proxy_pid;     /* >0: forward catchable signals den receives to this pid */
+        bool is_takeover; /* on the exit, tell the monitor (RT_ATTACH_TAKEOVER) that the caller
+                           * does the exit command's work itself (removes the --rm container) */
 };
 /* Connects to the monitor's socket; ENOENT-coded error when it is gone. */
 int rt_attach_connect(const char *socket_path, int *ret_fd, den_error **err);
@@ -319,6 +337,7 @@ enum rt_attach_msg {
         RT_ATTACH_STDIN = 16,       /* client -> monitor: input bytes */
         RT_ATTACH_STDIN_CLOSE = 17, /* client -> monitor: end of input */
         RT_ATTACH_RESIZE = 18,      /* client -> monitor: rows, cols as two native uint16 */
+        RT_ATTACH_TAKEOVER = 19,    /* client -> monitor, after the exit: skip the exit command */
 };
 
 /* One record of a k8s-file log, pointing into the parsed text. */

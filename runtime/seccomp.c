@@ -1208,10 +1208,9 @@ int rt_seccomp_compile(const struct rt_seccomp *p, const struct rt_seccomp_targe
  * Capabilities and kernel version enter only through which rules apply, so bounding sets
  * that select the same rules share a key. */
 int rt_seccomp_cache_key(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
-                         char ret[72], den_error **err)
+                         struct den_buf *ret, den_error **err)
 {
         const struct scmp_version *v = seccomp_version();
-        struct den_sha256 *h;
         struct sc_facts f;
         uint32_t hdr[6];
 
@@ -1219,37 +1218,45 @@ int rt_seccomp_cache_key(const struct rt_seccomp *p, const struct rt_seccomp_tar
                 return den_error_set(err, EINVAL, "seccomp profile is unconfined: no filter");
         if (facts_get(t, &f, err) < 0)
                 return -1;
-        h = den_sha256_new();
-        den_sha256_update(h, "den-seccomp-1", 13);
         hdr[0] = v ? v->major : 0;
         hdr[1] = v ? v->minor : 0;
         hdr[2] = v ? v->micro : 0;
         hdr[3] = SC_OPTIMIZE;
         hdr[4] = f.arch;
         hdr[5] = p->default_action;
-        den_sha256_update(h, hdr, sizeof(hdr));
-        den_sha256_update(h, p->arches, p->n_arches * sizeof(*p->arches));
+        den_buf_append(ret, hdr, sizeof(hdr));
+        den_buf_append(ret, p->arches, p->n_arches * sizeof(*p->arches));
         for (size_t i = 0; i < p->n_archmap; i++)
                 if (p->archmap[i].arch == f.arch)
-                        den_sha256_update(h, p->archmap[i].subs,
-                                          p->archmap[i].n_subs * sizeof(uint32_t));
+                        den_buf_append(ret, p->archmap[i].subs,
+                                       p->archmap[i].n_subs * sizeof(uint32_t));
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct sc_rule *r = &p->rules[i];
                 uint64_t rh[2] = { r->action, ((uint64_t) r->n_nrs << 8) | r->n_args };
 
                 if (r->action == p->default_action || !rule_applies(r, &f))
                         continue;
-                den_sha256_update(h, rh, sizeof(rh));
-                den_sha256_update(h, r->nrs, r->n_nrs * sizeof(*r->nrs));
+                den_buf_append(ret, rh, sizeof(rh));
+                den_buf_append(ret, r->nrs, r->n_nrs * sizeof(*r->nrs));
                 for (size_t k = 0; k < r->n_args; k++) {
                         uint64_t a[4] = { r->args[k].index, (uint64_t) r->args[k].op,
                                           r->args[k].value, r->args[k].value_two };
 
-                        den_sha256_update(h, a, sizeof(a));
+                        den_buf_append(ret, a, sizeof(a));
                 }
         }
-        den_sha256_final(h, ret);
         return 0;
+}
+
+/* FNV-1a, 64 bits: only names the file; the key inside is compared in full */
+void rt_seccomp_cache_name(const void *key, size_t len, char ret[32])
+{
+        const unsigned char *k = key;
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ k[i]) * 0x100000001b3ull;
+        (void) snprintf(ret, 32, "%016" PRIx64 ".bpf", h);
 }
 
 static bool bpf_len_is_valid(size_t len)
@@ -1258,33 +1265,72 @@ static bool bpf_len_is_valid(size_t len)
                len / sizeof(struct sock_filter) <= BPF_MAXINSNS;
 }
 
+/* A cache file: this magic, the key's length (uint64_t, native), the key, the program. */
+static const char cache_magic[16] = "den-seccomp-v2\n";
+
+/* The program in a cache file whose key is exactly key; NULL otherwise. */
+static void *cache_entry_bpf(const char *data, size_t len, const struct den_buf *key,
+                             size_t *ret_len)
+{
+        uint64_t klen;
+        size_t off = sizeof(cache_magic) + sizeof(klen);
+        void *bpf;
+
+        if (len < off || memcmp(data, cache_magic, sizeof(cache_magic)) != 0)
+                return NULL;
+        memcpy(&klen, data + sizeof(cache_magic), sizeof(klen));
+        if (klen != key->len || len - off < klen || memcmp(data + off, key->data, klen) != 0 ||
+            !bpf_len_is_valid(len - off - klen))
+                return NULL;
+        *ret_len = len - off - klen;
+        bpf = xmalloc(*ret_len);
+        memcpy(bpf, data + off + klen, *ret_len);
+        return bpf;
+}
+
 /* Trust: cache_dfd is a directory den created for the user who runs it, so its files are
- * as trusted as den's own state; they are written atomically and checked for shape when
- * read back. A file that is missing or malformed is rebuilt. */
+ * as trusted as den's own state; they are written atomically, and one is used only when
+ * the key it holds equals the key of the program wanted, byte for byte (the file name is a
+ * short hash of the key: a collision costs a rebuild, never a wrong program). A file that
+ * is missing, malformed or for another key is rebuilt. */
 int rt_seccomp_compile_cached(const struct rt_seccomp *p, const struct rt_seccomp_target *t,
                               int cache_dfd, void **ret_bpf, size_t *ret_len, den_error **err)
 {
         _cleanup_free_ char *cached = NULL;
         _cleanup_free_ void *bpf = NULL;
-        char key[72], name[DEN_SHA256_HEX_LEN + 8];
+        struct den_buf key = { 0 }, file = { 0 };
+        char name[32];
         size_t len = 0;
+        uint64_t klen;
         int r;
 
-        if (rt_seccomp_cache_key(p, t, key, err) < 0)
+        if (rt_seccomp_cache_key(p, t, &key, err) < 0) {
+                den_buf_free(&key);
                 return -1;
-        (void) snprintf(name, sizeof(name), "%s.bpf", den_digest_hex(key));
-        r = den_read_file_at(cache_dfd, name, BPF_MAXINSNS * sizeof(struct sock_filter), &cached,
-                             &len);
-        if (r == 0 && bpf_len_is_valid(len)) {
-                *ret_bpf = steal_ptr(cached);
-                *ret_len = len;
+        }
+        rt_seccomp_cache_name(key.data, key.len, name);
+        r = den_read_file_at(cache_dfd, name,
+                             sizeof(cache_magic) + sizeof(klen) + key.len +
+                                     BPF_MAXINSNS * sizeof(struct sock_filter),
+                             &cached, &len);
+        if (r == 0 && (*ret_bpf = cache_entry_bpf(cached, len, &key, ret_len))) {
+                den_buf_free(&key);
                 return 0;
         }
         if (r < 0 && r != -ENOENT)
                 den_debug("seccomp: read cached filter %s: %s, rebuilding", name, strerror(-r));
-        if (rt_seccomp_compile(p, t, &bpf, &len, err) < 0)
+        if (rt_seccomp_compile(p, t, &bpf, &len, err) < 0) {
+                den_buf_free(&key);
                 return -1;
-        r = den_write_file_atomic_at(cache_dfd, name, bpf, len, 0600);
+        }
+        klen = key.len;
+        den_buf_append(&file, cache_magic, sizeof(cache_magic));
+        den_buf_append(&file, &klen, sizeof(klen));
+        den_buf_append(&file, key.data, key.len);
+        den_buf_append(&file, bpf, len);
+        den_buf_free(&key);
+        r = den_write_file_atomic_at(cache_dfd, name, file.data, file.len, 0600);
+        den_buf_free(&file);
         if (r < 0)
                 den_debug("seccomp: store filter %s: %s, continuing", name, strerror(-r));
         *ret_bpf = steal_ptr(bpf);

@@ -255,19 +255,42 @@ int store_containers_parse(const char *buf, size_t len, struct store_container *
         return 0;
 }
 
-int store_containers_read(struct store *s, struct store_container ***ret, size_t *ret_n,
-                          den_error **err)
+static char *stamp_of(const struct stat *st)
+{
+        return xasprintf("%llu-%lld-%lld.%09ld", (unsigned long long) st->st_ino,
+                         (long long) st->st_size, (long long) st->st_mtim.tv_sec,
+                         st->st_mtim.tv_nsec);
+}
+
+char *store_containers_stamp(struct store *s)
+{
+        struct stat st;
+
+        if (s->root_dfd < 0 || fstatat(s->root_dfd, "containers.json", &st, 0) < 0)
+                return xstrdup("none");
+        return stamp_of(&st);
+}
+
+static int containers_read(struct store *s, struct store_container ***ret, size_t *ret_n,
+                           char **ret_stamp, den_error **err)
 {
         _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         size_t len = 0;
         int r = -ENOENT;
 
-        if (s->root_dfd >= 0)
-                r = den_read_file_at(s->root_dfd, "containers.json", STORE_MAX_IMAGES_JSON, &buf,
-                                     &len);
+        if (s->root_dfd >= 0) {
+                fd = openat(s->root_dfd, "containers.json", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+                r = fd < 0 ? -errno : fstat(fd, &st) < 0 ? -errno : 0;
+                if (r == 0)
+                        r = den_read_fd(fd, STORE_MAX_IMAGES_JSON, &buf, &len);
+        }
         if (r == -ENOENT) {
                 *ret = xcalloc(1, sizeof(**ret));
                 *ret_n = 0;
+                if (ret_stamp)
+                        *ret_stamp = xstrdup("none");
                 return 0;
         }
         if (r == -EFBIG)
@@ -277,7 +300,21 @@ int store_containers_read(struct store *s, struct store_container ***ret, size_t
                 return den_error_set(err, -r, "read \"%s/containers.json\"", s->root);
         if (store_containers_parse(buf, len, ret, ret_n, err) < 0)
                 return den_error_wrap(err, "parse \"%s/containers.json\"", s->root);
+        if (ret_stamp)
+                *ret_stamp = stamp_of(&st);
         return 0;
+}
+
+int store_containers_read(struct store *s, struct store_container ***ret, size_t *ret_n,
+                          den_error **err)
+{
+        return containers_read(s, ret, ret_n, NULL, err);
+}
+
+int store_containers_list_stamped(struct store *s, struct store_container ***ret, size_t *ret_n,
+                                  char **ret_stamp, den_error **err)
+{
+        return containers_read(s, ret, ret_n, ret_stamp, err);
 }
 
 static json_t *container_to_json(const struct store_container *c)
@@ -295,17 +332,22 @@ static json_t *container_to_json(const struct store_container *c)
         return o;
 }
 
-static int containers_write(struct store *s, struct store_container *const *v, size_t n,
-                            den_error **err)
+char *store_containers_dump(struct store_container *const *v, size_t n)
 {
         json_auto_t *a = json_array();
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        int r;
 
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(a, container_to_json(v[i]));
-        text = json_dumps(a, JSON_COMPACT);
+        return json_dumps(a, JSON_COMPACT);
+}
+
+static int containers_write(struct store *s, struct store_container *const *v, size_t n,
+                            den_error **err)
+{
+        _cleanup_free_ char *text = store_containers_dump(v, n);
+        size_t len;
+        int r;
+
         if (!text)
                 return den_error_set(err, EINVAL, "encode containers.json");
         len = strlen(text);

@@ -201,6 +201,15 @@ int store_container_remove(struct store *s, const char *id, den_error **err);
 /* "<root>/containers/<id>" and "<runroot>/containers/<id>" (the latter created 0700). */
 char *store_container_dir(struct store *s, const char *id);
 int store_container_rundir(struct store *s, const char *id, char **ret, den_error **err);
+/* The identity of containers.json's current version, "<inode>-<size>-<mtime>" ("none" while
+ * there is none): every change replaces the file, so a new version has a new stamp. For
+ * caches derived from it. */
+char *store_containers_stamp(struct store *s);
+/* store_containers_list, with the stamp of the version read. */
+int store_containers_list_stamped(struct store *s, struct store_container ***ret, size_t *ret_n,
+                                  char **ret_stamp, den_error **err);
+/* Records as containers.json holds them (a JSON array, compact); NULL on failure. */
+char *store_containers_dump(struct store_container *const *v, size_t n);
 /* Parses the text of containers.json strictly (like store_images_parse); newest first.
  * Exposed for the fuzz target. */
 int store_containers_parse(const char *buf, size_t len, struct store_container ***ret,

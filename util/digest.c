@@ -1,6 +1,54 @@
-/* sha256 digests through OpenSSL's EVP interface. */
+/* sha256 digests through OpenSSL's EVP interface. libcrypto is loaded on first use: linking
+ * it costs every den process some 2 ms of relocations at start (its relocation table is the
+ * largest of den's libraries), and `den run`, `ps` or `exec` of a stored image digest
+ * nothing. The six functions are looked up once (thread-safe); types come from OpenSSL's
+ * header, so each call is checked as if linked. */
 #include "util.h"
+#include <dlfcn.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+
+#ifndef DEN_LIBCRYPTO
+#define DEN_LIBCRYPTO "libcrypto.so.3"
+#endif
+
+#define CRYPTO_FUNCS(X)      \
+        X(EVP_MD_CTX_new)    \
+        X(EVP_MD_CTX_free)   \
+        X(EVP_sha256)        \
+        X(EVP_DigestInit_ex) \
+        X(EVP_DigestUpdate)  \
+        X(EVP_DigestFinal_ex)
+
+#define FIELD(f) __typeof__(&f) f;
+static struct {
+        CRYPTO_FUNCS(FIELD)
+} crypto;
+#undef FIELD
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+
+static _Noreturn void crypto_fail(const char *why)
+{
+        fprintf(stderr, "Error: load %s: %s\n", DEN_LIBCRYPTO, why ? why : "unknown error");
+        _exit(125);
+}
+
+static void crypto_load(void)
+{
+        void *h = dlopen(DEN_LIBCRYPTO, RTLD_NOW | RTLD_LOCAL);
+
+        if (!h)
+                crypto_fail(dlerror());
+#define LOAD(f)                                       \
+        do {                                          \
+                void *p_ = dlsym(h, #f);              \
+                if (!p_)                              \
+                        crypto_fail("no symbol " #f); \
+                memcpy(&crypto.f, &p_, sizeof(p_));   \
+        } while (0);
+        CRYPTO_FUNCS(LOAD)
+#undef LOAD
+}
 
 struct den_sha256 {
         EVP_MD_CTX *ctx;
@@ -10,8 +58,9 @@ struct den_sha256 *den_sha256_new(void)
 {
         struct den_sha256 *h = xcalloc(1, sizeof(*h));
 
-        h->ctx = EVP_MD_CTX_new();
-        if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        (void) pthread_once(&crypto_once, crypto_load);
+        h->ctx = crypto.EVP_MD_CTX_new();
+        if (!h->ctx || crypto.EVP_DigestInit_ex(h->ctx, crypto.EVP_sha256(), NULL) != 1) {
                 fputs("Error: sha256 init failed\n", stderr);
                 abort();
         }
@@ -21,7 +70,7 @@ struct den_sha256 *den_sha256_new(void)
 void den_sha256_update(struct den_sha256 *h, const void *p, size_t n)
 {
         if (n)
-                (void) EVP_DigestUpdate(h->ctx, p, n);
+                (void) crypto.EVP_DigestUpdate(h->ctx, p, n);
 }
 
 void den_sha256_final(struct den_sha256 *h, char out[72])
@@ -30,7 +79,7 @@ void den_sha256_final(struct den_sha256 *h, char out[72])
         unsigned char md[32];
         unsigned int len = 0;
 
-        (void) EVP_DigestFinal_ex(h->ctx, md, &len);
+        (void) crypto.EVP_DigestFinal_ex(h->ctx, md, &len);
         memcpy(out, "sha256:", 7);
         for (unsigned int i = 0; i < 32; i++) {
                 out[7 + 2 * i] = hex[md[i] >> 4];
@@ -44,7 +93,7 @@ void den_sha256_free(struct den_sha256 *h)
 {
         if (!h)
                 return;
-        EVP_MD_CTX_free(h->ctx);
+        crypto.EVP_MD_CTX_free(h->ctx);
         free(h);
 }
 

@@ -5,6 +5,16 @@ load helpers
 
 IMG=
 
+# The store has no container within 10 s (a --rm cleanup running after den returned).
+assert_no_containers_soon() {
+    for _ in $(seq 100); do
+        [ -z "$(den_raw ps -a -q)" ] && break
+        sleep 0.1
+    done
+    run_den ps -a -q
+    assert_output ""
+}
+
 setup() {
     IMG=$DEN_TEST_REGISTRY/test/busybox:latest
     run_den pull -q --tls-verify=false "$IMG"
@@ -250,4 +260,95 @@ three"
     sleep 0.5
     run_den inspect --format '{{.State.Status}} {{.State.Running}}' again
     assert_output "running true"
+}
+
+@test "run --rm: a SIGKILLed foreground den leaves the removal to the monitor" {
+    den_raw run --rm --name fg --network none "$IMG" sleep 2 >/dev/null 2>&1 &
+    local client=$!
+    local i
+    for i in $(seq 100); do
+        [ "$(den_raw ps --format '{{.Names}}')" = fg ] && break
+        sleep 0.1
+    done
+    run_den ps --format '{{.Names}} {{.State}}'
+    assert_output "fg running"
+    # the den process (under timeout) dies without answering the exit
+    pkill -KILL -P "$client" || true
+    kill -KILL "$client" 2>/dev/null || true
+    wait "$client" 2>/dev/null || true
+    assert_no_containers_soon
+    run ls "$BATS_TEST_TMPDIR/root/containers"
+    assert_output ""
+}
+
+@test "an exited container's state outlives the runroot (as after a reboot)" {
+    run_den run --name gone --network none "$IMG" sh -c 'exit 3'
+    assert_failure 3
+    run_den inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.StartedAt}}' gone
+    assert_success
+    local before=$output
+    [[ $before == "exited 3 "* ]]
+    # a reboot empties the runroot: the last start's state goes, the exit record stays
+    rm -rf "$BATS_TEST_TMPDIR/run"
+    run_den inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.StartedAt}}' gone
+    assert_output "$before"
+    run_den ps -a --format '{{.Names}} {{.Status}}'
+    assert_output --regexp '^gone Exited \(3\) '
+    # and it starts again from there
+    run_den start -a gone
+    assert_failure 3
+}
+
+@test "a container that exited is unmounted by its monitor" {
+    run_den run -d --name quick --network none "$IMG" true
+    assert_success
+    run_den wait quick
+    assert_output "0"
+    local id
+    id=$(den_raw inspect --format '{{.Id}}' quick)
+    local mon
+    for _ in $(seq 50); do
+        mon=$(pgrep -f "den-monitor --id $id" || true)
+        [ -z "$mon" ] && break
+        sleep 0.1
+    done
+    [ -z "$mon" ]
+    # no process of the user's keeps the root mounted: no mount namespace shows it
+    run sh -c "cat /proc/[0-9]*/mountinfo 2>/dev/null | grep -c 'containers/$id/rootfs' || true"
+    assert_output "0"
+    # rm prints each container as it was named, as podman does
+    run_den rm "${id:0:12}"
+    assert_success
+    assert_output "${id:0:12}"
+}
+
+@test "wait: a detached --rm container's exit code, though it is removed at its exit" {
+    local id
+    id=$(den_raw run -d --rm --network none "$IMG" sh -c 'sleep 1; exit 4')
+    run_den wait "$id"
+    assert_success
+    assert_output "4"
+    assert_no_containers_soon
+}
+
+@test "ps follows every change of the store, whatever its index in the runroot holds" {
+    run_den create --name first --label k=v --network none "$IMG" echo one
+    assert_success
+    run_den ps -a --format '{{.Names}} {{.Command}} {{.Labels.k}}'
+    assert_output "first [echo one] v"
+    run_den rename first second
+    assert_success
+    run_den ps -a --format '{{.Names}}'
+    assert_output "second"
+    # a damaged or foreign index is not believed
+    printf 'den-ps-index-1 0-0-0\n[]' >"$BATS_TEST_TMPDIR/run/ps-index"
+    run_den ps -a --format '{{.Names}}'
+    assert_output "second"
+    printf 'garbage' >"$BATS_TEST_TMPDIR/run/ps-index"
+    run_den ps -a --format '{{.Names}}'
+    assert_output "second"
+    run_den rm second
+    assert_success
+    run_den ps -a -q
+    assert_output ""
 }

@@ -181,6 +181,12 @@ json.dump(spec, open(sys.argv[1], "w"))' "$BATS_TEST_TMPDIR/crun-bundle/config.j
         run_den run --rm --network none --runtime /no/such/runtime "$IMG" true
         assert_failure 125
         assert_output "Error: no valid executable found for OCI runtime /no/such/runtime: Invalid argument"
+        # create refuses it too, before any container exists
+        run_den create --network none --runtime no-such-runtime "$IMG" true
+        assert_failure 125
+        assert_output 'Error: OCI runtime "no-such-runtime" not found in $PATH: Invalid argument'
+        run_den ps -a -q
+        assert_output ""
 }
 
 @test "run --runtime runsc: gVisor runs the container rootless" {

@@ -13,12 +13,13 @@ static void compile(const struct rt_seccomp *p, const char *arch, char *const *c
 {
         const struct rt_seccomp_target t = { .arch = arch, .kernel = "5.10", .caps = caps };
         den_error *err = NULL;
-        char key[72];
+        struct den_buf key = { 0 };
         void *bpf = NULL;
         size_t len = 0;
 
-        if (rt_seccomp_cache_key(p, &t, key, &err) < 0 || !den_digest_is_valid(key))
+        if (rt_seccomp_cache_key(p, &t, &key, &err) < 0 || key.len == 0)
                 abort();
+        den_buf_free(&key);
         if (rt_seccomp_compile(p, &t, &bpf, &len, &err) < 0) {
                 /* libseccomp may refuse a rule (a comparison it cannot build, say) */
                 if (!err || !err->msg || bpf)

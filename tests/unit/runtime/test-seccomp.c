@@ -1043,7 +1043,10 @@ static void test_cache(void)
         const struct rt_seccomp_target t = { .caps = podman_caps };
         const struct rt_seccomp_target t_more = { .caps = more_caps };
         const struct rt_seccomp_target t_admin = { .caps = sys_admin };
-        char k1[72], k2[72], k3[72], name[128];
+        struct den_buf k1 = { 0 }, k2 = { 0 }, k3 = { 0 };
+        char name[32];
+        _cleanup_free_ char *entry = NULL;
+        size_t elen = 0;
         _cleanup_close_ int dfd = -EBADF;
         struct rt_seccomp *def = NULL;
         den_error *err = NULL;
@@ -1058,18 +1061,21 @@ static void test_cache(void)
         ok(rt_seccomp_default(&def, &err) == 0);
 
         /* capabilities no rule mentions do not change the key; one that a rule mentions does */
-        ok(rt_seccomp_cache_key(def, &t, k1, &err) == 0);
-        ok(rt_seccomp_cache_key(def, &t_more, k2, &err) == 0);
-        ok(rt_seccomp_cache_key(def, &t_admin, k3, &err) == 0);
-        ok(den_digest_is_valid(k1));
-        is_str(k1, k2);
-        ok(strcmp(k1, k3) != 0);
+        ok(rt_seccomp_cache_key(def, &t, &k1, &err) == 0);
+        ok(rt_seccomp_cache_key(def, &t_more, &k2, &err) == 0);
+        ok(rt_seccomp_cache_key(def, &t_admin, &k3, &err) == 0);
+        ok(k1.len > 0);
+        ok(k1.len == k2.len && memcmp(k1.data, k2.data, k1.len) == 0);
+        ok(k1.len != k3.len || memcmp(k1.data, k3.data, k1.len) != 0);
 
         ok(rt_seccomp_compile(def, &t, &a, &alen, &err) == 0);
         ok(rt_seccomp_compile_cached(def, &t, dfd, &b, &blen, &err) == 0); /* miss: stores */
         ok(blen == alen && memcmp(a, b, alen) == 0);
-        (void) snprintf(name, sizeof(name), "%s.bpf", den_digest_hex(k1));
-        ok(fstatat(dfd, name, &st, 0) == 0 && (size_t) st.st_size == alen);
+        rt_seccomp_cache_name(k1.data, k1.len, name);
+        /* the entry holds the whole key and the program */
+        ok(den_read_file_at(dfd, name, 1 << 20, &entry, &elen) == 0);
+        ok(elen > k1.len + alen && memmem(entry, elen, k1.data, k1.len) != NULL &&
+           memcmp(entry + elen - alen, a, alen) == 0);
         free(b);
         t0 = now_us();
         ok(rt_seccomp_compile_cached(def, &t_more, dfd, &b, &blen, &err) == 0); /* hit */
@@ -1082,9 +1088,35 @@ static void test_cache(void)
         ok(den_write_file_atomic_at(dfd, name, "garbage", 7, 0600) == 0);
         ok(rt_seccomp_compile_cached(def, &t, dfd, &c, &clen, &err) == 0);
         ok(clen == alen && memcmp(a, c, alen) == 0);
-        ok(fstatat(dfd, name, &st, 0) == 0 && (size_t) st.st_size == alen);
-        free(a);
+        ok(fstatat(dfd, name, &st, 0) == 0 && (size_t) st.st_size == elen);
         free(c);
+        /* an entry under the same name for another key (a hash collision) is not used: the
+         * other key's program is what the file holds, and this key's program comes back */
+        {
+                _cleanup_free_ void *x = NULL;
+                size_t xlen = 0;
+                struct den_buf f = { 0 };
+
+                ok(rt_seccomp_compile(def, &t_admin, &x, &xlen, &err) == 0);
+                ok(xlen != alen || memcmp(x, a, alen) != 0);
+                den_buf_append(&f, entry, 16); /* the magic */
+                {
+                        uint64_t l3 = k3.len;
+
+                        den_buf_append(&f, &l3, sizeof(l3));
+                }
+                den_buf_append(&f, k3.data, k3.len);
+                den_buf_append(&f, x, xlen);
+                ok(den_write_file_atomic_at(dfd, name, f.data, f.len, 0600) == 0);
+                den_buf_free(&f);
+                ok(rt_seccomp_compile_cached(def, &t, dfd, &c, &clen, &err) == 0);
+                ok(clen == alen && memcmp(a, c, alen) == 0);
+                free(c);
+        }
+        free(a);
+        den_buf_free(&k1);
+        den_buf_free(&k2);
+        den_buf_free(&k3);
         rt_seccomp_free(def);
         ok(den_rm_rf_at(AT_FDCWD, dir) == 0);
 }
