@@ -179,7 +179,7 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                 _cleanup_free_ char *root_path =
                         streq(c->rec->driver, "vfs")
                                 ? NULL
-                                : xasprintf("%s/containers/%s/rootfs", root, c->rec->id);
+                                : xasprintf("%s/containers/%s/rootfs", store_root(s), c->rec->id);
 
                 rt_monitor_exec(
                         &(struct rt_monitor_opts){

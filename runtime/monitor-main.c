@@ -4,8 +4,8 @@
  * its child. It copies the container's output to the k8s-file log and to attached clients,
  * feeds stdin from clients to the container, reaps the init, writes the exit record,
  * unmounts the container's root and runs the exit command (unless the client the container
- * started with takes that over: see await_takeover). The wire protocol is described at the top of
- * runtime/attach.c.
+ * started with takes that over: see await_takeover). The wire protocol is described at the
+ * top of runtime/attach.c.
  *
  * Memory: this process lives as long as the container, once per container, so it links only
  * libc (none of util's libraries), has no threads, allocates per client only what that client
