@@ -332,44 +332,31 @@ static int entry_name(const struct extract *x, const char *raw, char **ret, den_
 
 /* Owner, mode and time of a created entry, on an fd of the entry itself (never by name: a
  * container process could swap the name for a symlink meanwhile). */
-static int meta_apply(const struct extract *x, int fd, struct archive_entry *e, const char *name,
-                      den_error **err)
+/* Owner, mode and times of what was just created: leaf in dfd, or dfd itself with leaf ""
+ * (an open file or directory); a symlink keeps its mode and is never followed. */
+static int meta_apply(const struct extract *x, int dfd, const char *leaf, struct archive_entry *e,
+                      const char *name, den_error **err)
 {
         const struct timespec ts[2] = {
                 { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
                 { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
         };
+        int flags = *leaf ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH;
 
         if (x->is_chown || x->is_keep_ids) {
                 uid_t uid = x->is_chown ? x->uid : (uid_t) archive_entry_uid(e);
                 gid_t gid = x->is_chown ? x->gid : (gid_t) archive_entry_gid(e);
 
-                if (fchown(fd, uid, gid) < 0)
+                if (fchownat(dfd, leaf, uid, gid, flags) < 0)
                         return den_error_set(err, errno, "chown \"%s\"", name);
         }
         /* after chown, which clears set-id bits */
-        if (fchmod(fd, archive_entry_perm(e)) < 0)
+        if (!*leaf && fchmod(dfd, archive_entry_perm(e)) < 0)
                 return den_error_set(err, errno, "chmod \"%s\"", name);
-        (void) futimens(fd, ts);
-        return 0;
-}
-
-static int meta_apply_link(const struct extract *x, int dfd, const char *leaf,
-                           struct archive_entry *e, const char *name, den_error **err)
-{
-        const struct timespec ts[2] = {
-                { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-                { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-        };
-
-        if (x->is_chown || x->is_keep_ids) {
-                uid_t uid = x->is_chown ? x->uid : (uid_t) archive_entry_uid(e);
-                gid_t gid = x->is_chown ? x->gid : (gid_t) archive_entry_gid(e);
-
-                if (fchownat(dfd, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-                        return den_error_set(err, errno, "chown \"%s\"", name);
-        }
-        (void) utimensat(dfd, leaf, ts, AT_SYMLINK_NOFOLLOW);
+        if (*leaf)
+                (void) utimensat(dfd, leaf, ts, AT_SYMLINK_NOFOLLOW);
+        else
+                (void) futimens(dfd, ts);
         return 0;
 }
 
@@ -463,7 +450,7 @@ static int extract_file(const struct extract *x, struct archive *a, struct archi
         /* sparse files end in a hole the data blocks do not cover */
         if (ftruncate(fd, archive_entry_size(e)) < 0)
                 return den_error_set(err, errno, "write \"%s\"", name);
-        return meta_apply(x, fd, e, name, err);
+        return meta_apply(x, fd, "", e, name, err);
 }
 
 static int extract_link(const struct extract *x, struct archive_entry *e, int dfd, const char *leaf,
@@ -495,7 +482,7 @@ static int meta_apply_at(const struct extract *x, int dfd, const char *leaf,
 
         if (fd < 0)
                 return den_error_set(err, errno, "open \"%s\"", name);
-        return meta_apply(x, fd, e, name, err);
+        return meta_apply(x, fd, "", e, name, err);
 }
 
 static int extract_entry(const struct extract *x, struct archive *a, struct archive_entry *e,
@@ -530,7 +517,7 @@ static int extract_entry(const struct extract *x, struct archive *a, struct arch
         case AE_IFLNK:
                 if (symlinkat(archive_entry_symlink(e), dfd, leaf) < 0)
                         return den_error_set(err, errno, "create symlink \"%s\"", name);
-                return meta_apply_link(x, dfd, leaf, e, name, err);
+                return meta_apply(x, dfd, leaf, e, name, err);
         case AE_IFIFO:
                 if (mkfifoat(dfd, leaf, 0600) < 0)
                         return den_error_set(err, errno, "create fifo \"%s\"", name);

@@ -29,6 +29,9 @@ static inline void cmd_ctr_freep(struct cmd_ctr **c)
 }
 /* Finds a container by name, id or id prefix and computes its state. */
 int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, den_error **err);
+/* The containers named, in that order; the first that is not found is the error. */
+int cmd_ctr_load_named(struct store *s, char *const *names, size_t n_names, struct cmd_ctr ***ret,
+                       size_t *ret_n, den_error **err);
 /* Every container, newest first. */
 int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err);
 /* The same with only what ps shows of each configuration (Config.Entrypoint, Cmd and Labels,

@@ -138,6 +138,21 @@ int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_
         return 0;
 }
 
+int cmd_ctr_load_named(struct store *s, char *const *names, size_t n_names, struct cmd_ctr ***ret,
+                       size_t *ret_n, den_error **err)
+{
+        struct cmd_ctr **v = xcalloc(n_names + 1, sizeof(*v));
+
+        for (size_t i = 0; i < n_names; i++)
+                if (cmd_ctr_load(s, names[i], &v[i], err) < 0) {
+                        cmd_ctrs_free(v, i);
+                        return -1;
+                }
+        *ret = v;
+        *ret_n = n_names;
+        return 0;
+}
+
 /* ---------------------------------------------------------------- the brief index (ps) */
 
 /* What ps reads of a container's configuration; the rest stays in containers.json. */

@@ -103,6 +103,22 @@ int cmd_env_file_add(json_t *env, const char *path, den_error **err);
  * missing file reads as empty (spec.c). */
 int cmd_read_in_root(int root_dfd, const char *path, char **ret, size_t *ret_len, den_error **err);
 
+/* A process's user, "name|uid[:group|gid]" resolved as podman does (spec.c): names must exist
+ * in the root's /etc/passwd and /etc/group, numeric ids need not; HOME from passwd ("/root"
+ * for an unknown uid 0, else "/"); gids are the primary gid, the user's memberships (when no
+ * group is named) and group_add's groups (names or ids; may be NULL). Used by start (the
+ * container's rootfs) and exec (the running init's root). */
+struct cmd_user {
+        uid_t uid;
+        gid_t gid;
+        char *home;
+        gid_t *gids;
+        size_t n_gids;
+};
+int cmd_user_resolve(int root_dfd, const char *spec, json_t *group_add, struct cmd_user *ret,
+                     den_error **err);
+void cmd_user_clear(struct cmd_user *u);
+
 /* Builds config.json (OCI runtime-spec 1.1) for a start: podman's defaults (capabilities,
  * masked and read-only paths, /dev entries, mounts, rlimits, the seccomp profile resolved
  * for the bounding set), then the container's options. User names (--user, the image's

@@ -80,104 +80,6 @@ static int env_apply(json_t *env, const struct exec_opts *o, den_error **err)
         return 0;
 }
 
-/* ---------------------------------------------------------------- --user */
-
-struct exec_user {
-        uid_t uid;
-        gid_t gid;
-        json_t *gids; /* additionalGids */
-        char *home;   /* NULL: keep the container's HOME */
-};
-
-static void exec_user_clear(struct exec_user *u)
-{
-        json_decref(u->gids);
-        free(u->home);
-}
-
-static bool parse_id(const char *s, uint32_t *ret)
-{
-        uint64_t v;
-
-        if (den_parse_u64(s, &v) < 0 || v > UINT32_MAX - 1)
-                return false;
-        *ret = (uint32_t) v;
-        return true;
-}
-
-static void add_gid(json_t *gids, gid_t g)
-{
-        size_t i;
-        json_t *v;
-
-        json_array_foreach (gids, i, v)
-                if (json_integer_value(v) == (json_int_t) g)
-                        return;
-        json_array_append_new(gids, json_integer(g));
-}
-
-/* "name|uid[:group|gid]" resolved as `den run -u` does: names must exist in the container's
- * files, numeric ids need not. The files are the running container's, read through its
- * init's root. */
-static int resolve_user(pid_t init, const char *spec, struct exec_user *ret, den_error **err)
-{
-        _cleanup_free_ char *pw = NULL, *gr = NULL, *user = xstrdup(spec), *root = NULL;
-        _cleanup_close_ int root_dfd = -EBADF;
-        struct cmd_passwd_entry e = { 0 };
-        struct exec_user u = { .gids = json_array() };
-        size_t pw_len = 0, gr_len = 0;
-        char *grp = strchr(user, ':');
-        uint32_t id;
-
-        if (grp)
-                *grp++ = '\0';
-        root = xasprintf("/proc/%d/root", (int) init);
-        root_dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root_dfd < 0) {
-                exec_user_clear(&u);
-                return den_error_set(err, errno, "open the container's root");
-        }
-        if (cmd_read_in_root(root_dfd, "/etc/passwd", &pw, &pw_len, err) < 0 ||
-            cmd_read_in_root(root_dfd, "/etc/group", &gr, &gr_len, err) < 0)
-                goto fail;
-        if (parse_id(*user ? user : "0", &id)) {
-                u.uid = id;
-                if (cmd_passwd_find(pw, pw_len, NULL, id, &e) == 0)
-                        u.gid = e.gid;
-        } else if (cmd_passwd_find(pw, pw_len, user, 0, &e) == 0) {
-                u.uid = e.uid;
-                u.gid = e.gid;
-        } else {
-                den_error_set_plain(
-                        err, 0, "unable to find user %s: no matching entries in passwd file", user);
-                goto fail;
-        }
-        u.home =
-                xstrdup(e.name ? (e.home && *e.home ? e.home : "/") : (u.uid == 0 ? "/root" : "/"));
-        if (grp && *grp && !parse_id(grp, &u.gid) &&
-            cmd_group_find(gr, gr_len, grp, 0, &u.gid) < 0) {
-                den_error_set_plain(
-                        err, 0, "unable to find group %s: no matching entries in group file", grp);
-                goto fail;
-        }
-        add_gid(u.gids, u.gid);
-        if (e.name && !grp) {
-                _cleanup_free_ gid_t *gids = NULL;
-                size_t n = 0;
-
-                if (cmd_group_members(gr, gr_len, e.name, &gids, &n) == 0)
-                        for (size_t k = 0; k < n; k++)
-                                add_gid(u.gids, gids[k]);
-        }
-        cmd_passwd_entry_clear(&e);
-        *ret = u;
-        return 0;
-fail:
-        cmd_passwd_entry_clear(&e);
-        exec_user_clear(&u);
-        return -1;
-}
-
 /* ---------------------------------------------------------------- capabilities */
 
 /* As at start: a root process gets the bounding set as effective and permitted; another user
@@ -228,7 +130,6 @@ static int build_process(const struct cmd_ctr *c, json_t *spec, char *const *arg
 {
         json_auto_t *proc = json_deep_copy(json_object_get(spec, "process"));
         json_t *args = json_array(), *env, *user;
-        struct exec_user u = { 0 };
         bool has_user = o->user && *o->user;
         json_int_t uid;
 
@@ -249,17 +150,25 @@ static int build_process(const struct cmd_ctr *c, json_t *spec, char *const *arg
                 json_object_set_new(proc, "user", user);
         }
         if (has_user) {
-                if (resolve_user(c->pid, o->user, &u, err) < 0)
+                /* the running container's files, through its init's root */
+                _cleanup_free_ char *root = xasprintf("/proc/%d/root", (int) c->pid);
+                _cleanup_free_ char *home = NULL;
+                _cleanup_close_ int root_dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                struct cmd_user u = { 0 };
+                json_t *gids = json_array();
+
+                if (root_dfd < 0)
+                        return den_error_set(err, errno, "open the container's root");
+                if (cmd_user_resolve(root_dfd, o->user, NULL, &u, err) < 0)
                         return -1;
+                for (size_t i = 0; i < u.n_gids; i++)
+                        json_array_append_new(gids, json_integer(u.gids[i]));
                 json_object_set_new(user, "uid", json_integer(u.uid));
                 json_object_set_new(user, "gid", json_integer(u.gid));
-                json_object_set(user, "additionalGids", u.gids);
-                if (u.home) {
-                        _cleanup_free_ char *home = xasprintf("HOME=%s", u.home);
-
-                        cmd_env_set(env, home);
-                }
-                exec_user_clear(&u);
+                json_object_set_new(user, "additionalGids", gids);
+                home = xasprintf("HOME=%s", u.home);
+                cmd_env_set(env, home);
+                cmd_user_clear(&u);
         }
         if (env_apply(env, o, err) < 0)
                 return -1;

@@ -57,12 +57,7 @@ int cmd_ctr_wait_exit(struct store *s, struct cmd_ctr *c, int timeout_ms)
         int waited = 0;
 
         for (;;) {
-                struct store_container *rec = NULL;
-
-                if (store_container_find(s, c->rec->id, &rec, NULL) == 0) {
-                        store_container_free(c->rec);
-                        c->rec = rec;
-                }
+                /* the state is in state.json and the exit record, not in the record */
                 cmd_ctr_refresh(s, c);
                 if (!cmd_ctr_is_running(c))
                         return 0;
@@ -199,17 +194,7 @@ static int select_ctrs(struct store *s, const struct cmd_args *a, struct cmd_ctr
                 }
                 return 0;
         }
-        *ret = xcalloc(a->n_pos + 1, sizeof(**ret));
-        *ret_n = 0;
-        for (size_t i = 0; i < a->n_pos; i++) {
-                if (cmd_ctr_load(s, a->pos[i], &(*ret)[*ret_n], err) < 0) {
-                        cmd_ctrs_free(*ret, *ret_n);
-                        *ret = NULL;
-                        return -1;
-                }
-                (*ret_n)++;
-        }
-        return 0;
+        return cmd_ctr_load_named(s, a->pos, a->n_pos, ret, ret_n, err);
 }
 
 /* ---------------------------------------------------------------- stop / kill */

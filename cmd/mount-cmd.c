@@ -111,12 +111,8 @@ static int run_mount(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **
                 return den_error_set(err, 0,
                                      "--all, --latest and containers cannot be used together");
         if (a->n_pos) {
-                v = xcalloc(a->n_pos + 1, sizeof(*v));
-                for (; n < a->n_pos; n++)
-                        if (cmd_ctr_load(s, a->pos[n], &v[n], err) < 0) {
-                                cmd_ctrs_free(v, n);
-                                return -1;
-                        }
+                if (cmd_ctr_load_named(s, a->pos, a->n_pos, &v, &n, err) < 0)
+                        return -1;
         } else if (cmd_ctr_load_all(s, &v, &n, err) < 0) {
                 return -1;
         } else if (cmd_flag(a, "latest") && n > 1) {
@@ -153,12 +149,8 @@ static int run_umount(struct cmd_ctx *ctx, const struct cmd_args *a, den_error *
         if (cmd_ctx_store(ctx, rt_userns_is_inside(), &s, err) < 0)
                 return -1;
         if (a->n_pos) {
-                v = xcalloc(a->n_pos + 1, sizeof(*v));
-                for (; n < a->n_pos; n++)
-                        if (cmd_ctr_load(s, a->pos[n], &v[n], err) < 0) {
-                                cmd_ctrs_free(v, n);
-                                return -1;
-                        }
+                if (cmd_ctr_load_named(s, a->pos, a->n_pos, &v, &n, err) < 0)
+                        return -1;
         } else if (cmd_ctr_load_all(s, &v, &n, err) < 0) {
                 return -1;
         }

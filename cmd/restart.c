@@ -28,15 +28,7 @@ static int select_ctrs(struct store *s, const struct cmd_args *a, struct cmd_ctr
         if (!is_all && !is_latest && !is_running) {
                 if (!a->n_pos)
                         return den_error_set(err, 0, "you must provide at least one name or id");
-                v = xcalloc(a->n_pos + 1, sizeof(*v));
-                for (; n < a->n_pos; n++)
-                        if (cmd_ctr_load(s, a->pos[n], &v[n], err) < 0) {
-                                cmd_ctrs_free(v, n);
-                                return -1;
-                        }
-                *ret = v;
-                *ret_n = n;
-                return 0;
+                return cmd_ctr_load_named(s, a->pos, a->n_pos, ret, ret_n, err);
         }
         if (cmd_ctr_load_all(s, &v, &n, err) < 0)
                 return -1;

@@ -194,21 +194,13 @@ int cmd_read_in_root(int root_dfd, const char *path, char **ret, size_t *ret_len
 
 /* ---------------------------------------------------------------- the process's user */
 
-struct user {
-        uid_t uid;
-        gid_t gid;
-        char *home;
-        gid_t *gids; /* additionalGids: the primary gid, memberships, --group-add */
-        size_t n_gids;
-};
-
-static void user_clear(struct user *u)
+void cmd_user_clear(struct cmd_user *u)
 {
         free(u->home);
         free(u->gids);
 }
 
-static void add_gid(struct user *u, gid_t g)
+static void add_gid(struct cmd_user *u, gid_t g)
 {
         for (size_t i = 0; i < u->n_gids; i++)
                 if (u->gids[i] == g)
@@ -234,14 +226,12 @@ static int lookup_group(const char *grp_text, size_t grp_len, const char *g, gid
         return 0;
 }
 
-/* "name|uid[:group|gid]" as podman resolves it: names must exist in the rootfs's files;
- * numeric ids need not. */
-static int resolve_user(int root_dfd, const char *spec, json_t *group_add, struct user *ret,
-                        den_error **err)
+int cmd_user_resolve(int root_dfd, const char *spec, json_t *group_add, struct cmd_user *ret,
+                     den_error **err)
 {
         _cleanup_free_ char *pw = NULL, *gr = NULL, *user = xstrdup(spec), *name = NULL;
         struct cmd_passwd_entry e = { 0 };
-        struct user u = { 0 };
+        struct cmd_user u = { 0 };
         size_t pw_len = 0, gr_len = 0, i;
         char *grp = strchr(user, ':');
         uint32_t id;
@@ -293,7 +283,7 @@ static int resolve_user(int root_dfd, const char *spec, json_t *group_add, struc
         *ret = u;
         return 0;
 fail:
-        user_clear(&u);
+        cmd_user_clear(&u);
         return -1;
 }
 
@@ -796,7 +786,7 @@ static int build_process(json_t *spec, json_t *cfg, json_t *hc, json_t *den, int
         json_t *ju = json_object(), *gids = json_array(), *u = json_object_get(den, "userns");
         const char *user = jstr(cfg, "User"), *wd = jstr(cfg, "WorkingDir");
         _cleanup_free_ char *keep = NULL, *home = NULL, *hn = NULL;
-        struct user pu = { 0 };
+        struct cmd_user pu = { 0 };
         int umask_val = (int) cmd_ctr_defaults.umask;
 
         if (!json_is_array(env)) {
@@ -816,7 +806,8 @@ static int build_process(json_t *spec, json_t *cfg, json_t *hc, json_t *den, int
                         kg ? (long long) json_integer_value(kg) : (long long) env_in->host_gid);
                 user = keep;
         }
-        if (resolve_user(root_dfd, user ? user : "", json_object_get(hc, "GroupAdd"), &pu, err) < 0)
+        if (cmd_user_resolve(root_dfd, user ? user : "", json_object_get(hc, "GroupAdd"), &pu,
+                             err) < 0)
                 return -1;
         json_object_set_new(proc, "terminal", json_boolean(jbool(cfg, "Tty")));
         json_object_set_new(ju, "uid", json_integer(pu.uid));
@@ -828,14 +819,14 @@ static int build_process(json_t *spec, json_t *cfg, json_t *hc, json_t *den, int
                 json_array_append_new(gids, json_integer(pu.gids[i]));
         json_object_set_new(proc, "args", build_args(cfg, den));
         if (json_array_size(json_object_get(proc, "args")) == 0) {
-                user_clear(&pu);
+                cmd_user_clear(&pu);
                 return den_error_set(err, 0,
                                      "no command or entrypoint provided, and no CMD or "
                                      "ENTRYPOINT from image");
         }
         hn = hostname ? xasprintf("HOSTNAME=%s", hostname) : NULL;
         home = xasprintf("HOME=%s", pu.home);
-        user_clear(&pu);
+        cmd_user_clear(&pu);
         if (hn && !env_has_name(env, "HOSTNAME"))
                 push(env, hn);
         if (!env_has_name(env, "HOME"))

@@ -7,23 +7,13 @@
  * {"exit_code":N,"finished_ns":N,"started_ns":N,"oom_killed":bool} (started_ns optional). It
  * lives in the user's runroot, so it is
  * parsed strictly but any content is only ever data. */
-int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
+int rt_exit_parse(const char *text, size_t len, struct rt_exit *ret, den_error **err)
 {
-        _cleanup_free_ char *text = NULL;
-        json_error_t jerr;
         json_t *code, *fin, *start, *oom;
-        json_auto_t *root = NULL;
-        size_t len = 0;
-        int r;
+        json_auto_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 
-        r = den_read_file_at(AT_FDCWD, path, 4096, &text, &len);
-        if (r == -ENOENT)
-                return 1;
-        if (r < 0)
-                return den_error_set(err, -r, "read exit record \"%s\"", path);
-        root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root || !json_is_object(root))
-                return den_error_set(err, 0, "read exit record \"%s\": not a JSON object", path);
+                return den_error_set(err, 0, "not a JSON object");
         code = json_object_get(root, "exit_code");
         fin = json_object_get(root, "finished_ns");
         start = json_object_get(root, "started_ns");
@@ -32,13 +22,29 @@ int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
             json_integer_value(code) > 255 || !json_is_integer(fin) ||
             json_integer_value(fin) < 0 || (oom && !json_is_boolean(oom)) ||
             (start && (!json_is_integer(start) || json_integer_value(start) < 0)))
-                return den_error_set(err, 0, "read exit record \"%s\": invalid fields", path);
+                return den_error_set(err, 0, "invalid fields");
         *ret = (struct rt_exit){
                 .exit_code = (int) json_integer_value(code),
                 .finished_ns = (int64_t) json_integer_value(fin),
                 .started_ns = start ? (int64_t) json_integer_value(start) : 0,
                 .is_oom_killed = oom && json_is_true(oom),
         };
+        return 0;
+}
+
+int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        r = den_read_file_at(AT_FDCWD, path, 4096, &text, &len);
+        if (r == -ENOENT)
+                return 1;
+        if (r < 0)
+                return den_error_set(err, -r, "read exit record \"%s\"", path);
+        if (rt_exit_parse(text, len, ret, err) < 0)
+                return den_error_wrap(err, "read exit record \"%s\"", path);
         return 0;
 }
 

@@ -16,9 +16,7 @@ assert_no_containers_soon() {
 }
 
 setup() {
-    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
-    run_den pull -q --tls-verify=false "$IMG"
-    assert_success
+    busybox_setup
 }
 
 @test "run: output, exit code and --rm" {
@@ -277,6 +275,29 @@ three"
     kill -KILL "$client" 2>/dev/null || true
     wait "$client" 2>/dev/null || true
     assert_no_containers_soon
+    run ls "$BATS_TEST_TMPDIR/root/containers"
+    assert_output ""
+}
+
+@test "run --rm: a stopped foreground den is waited for 5 s, then the monitor removes" {
+    den_raw run --rm --name paused --network none "$IMG" sh -c 'sleep 1; exit 6' >/dev/null 2>&1 &
+    local client=$! den_pid=
+    for _ in $(seq 100); do
+        # the den that timeout (den_raw) started, not the one it forks for the monitor
+        den_pid=$(pgrep -P "$(pgrep -u "$(id -u)" -x timeout -a |
+            awk '/run --rm --name paused/ {print $1}')" -x den || true)
+        [ -n "$den_pid" ] && [ "$(den_raw ps --format '{{.Names}}')" = paused ] && break
+        sleep 0.1
+    done
+    [ -n "$den_pid" ]
+    kill -STOP "$den_pid"
+    # the container exits after 1 s; the monitor gives the silent client 5 s
+    assert_no_containers_soon
+    kill -CONT "$den_pid"
+    # resumed, den finds its container gone and still reports the container's code
+    local rc=0
+    wait "$client" || rc=$?
+    [ "$rc" -eq 6 ]
     run ls "$BATS_TEST_TMPDIR/root/containers"
     assert_output ""
 }

@@ -7,14 +7,11 @@ load helpers
 IMG=
 
 setup() {
-    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
-    run_den pull -q --tls-verify=false "$IMG"
-    assert_success
+    busybox_setup
 }
 
 teardown() {
-    den_raw rm -a -f -t 0 >/dev/null 2>&1 || true
-    den_cleanup_store
+    containers_teardown
 }
 
 # The CapEff mask of the default set with bit $1 added and bit $2 removed.

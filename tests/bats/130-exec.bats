@@ -7,17 +7,14 @@ IMG=
 CID=
 
 setup() {
-    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
-    run_den pull -q --tls-verify=false "$IMG"
-    assert_success
+    busybox_setup
     run_den run -d --network none "$IMG" sleep 1000
     assert_success
     CID=$output
 }
 
 teardown() {
-    den_raw rm -a -f >/dev/null 2>&1 || true
-    den_cleanup_store
+    containers_teardown
 }
 
 # The capability mask of every capability the kernel knows, as /proc/PID/status prints it.

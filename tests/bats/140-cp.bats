@@ -7,9 +7,7 @@ load helpers
 IMG=
 
 setup() {
-    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
-    run_den pull -q --tls-verify=false "$IMG"
-    assert_success
+    busybox_setup
     W=$BATS_TEST_TMPDIR/w
     mkdir -p "$W/dir/sub"
     echo hello >"$W/f"
@@ -18,8 +16,7 @@ setup() {
 }
 
 teardown() {
-    den_raw rm -a -f >/dev/null 2>&1 || true
-    den_cleanup_store
+    containers_teardown
 }
 
 # Runs the checks of a copy round trip against container $1.

@@ -6,14 +6,11 @@ load helpers
 IMG=
 
 setup() {
-    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
-    run_den pull -q --tls-verify=false "$IMG"
-    assert_success
+    busybox_setup
 }
 
 teardown() {
-    den_raw rm -a -f >/dev/null 2>&1 || true
-    den_cleanup_store
+    containers_teardown
 }
 
 @test "top: the container's processes with pids and users as it sees them" {

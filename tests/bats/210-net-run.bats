@@ -8,10 +8,8 @@ load helpers
 IMG=
 
 setup() {
-    IMG=$DEN_TEST_REGISTRY/test/busybox:latest
     command -v slirp4netns >/dev/null || skip_strict "slirp4netns is not installed"
-    run_den pull -q --tls-verify=false "$IMG"
-    assert_success
+    busybox_setup
 }
 
 teardown() {
@@ -32,6 +30,17 @@ slirp_pids() {
 # still be on their way out).
 no_new_slirp() {
     [ -z "$(comm -13 <(echo "$1") <(slirp_pids))" ]
+}
+
+# Serves a page with text $1 from the host's 127.0.0.1 on a free port, left in $PORT.
+host_page() {
+    local dir=$BATS_TEST_TMPDIR/hostweb
+    mkdir -p "$dir"
+    echo "$1" >"$dir/page"
+    PORT=$(free_port)
+    python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$PORT" >/dev/null 2>&1 &
+    HOST_PIDS=$!
+    retry curl -sf "http://127.0.0.1:$PORT/page"
 }
 
 # Retries a host-side check until it succeeds (a server in a container needs a moment to
@@ -139,20 +148,14 @@ print(s.recv(100).decode())'
 }
 
 @test "net run: host loopback (10.0.2.2) only with allow_host_loopback=true" {
-    local port dir=$BATS_TEST_TMPDIR/hostweb
-    mkdir -p "$dir"
-    echo "on the host" > "$dir/page"
-    port=$(free_port)
-    python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$port" >/dev/null 2>&1 &
-    HOST_PIDS=$!
-    retry curl -sf "http://127.0.0.1:$port/page"
+    host_page "on the host"
 
     run_den run --rm --network slirp4netns:allow_host_loopback=true "$IMG" \
-        timeout 5 wget -q -O - "http://10.0.2.2:$port/page"
+        timeout 5 wget -q -O - "http://10.0.2.2:$PORT/page"
     assert_success
     assert_output "on the host"
 
-    run_den run --rm "$IMG" timeout 3 wget -q -O - "http://10.0.2.2:$port/page"
+    run_den run --rm "$IMG" timeout 3 wget -q -O - "http://10.0.2.2:$PORT/page"
     assert_failure
     refute_output --partial "on the host"
 }
@@ -167,14 +170,8 @@ print(s.recv(100).decode())'
     no_new_slirp "$before"
 
     # host: the host's interfaces and its loopback, directly
-    local port dir=$BATS_TEST_TMPDIR/hostweb
-    mkdir -p "$dir"
-    echo "direct" > "$dir/page"
-    port=$(free_port)
-    python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$port" >/dev/null 2>&1 &
-    HOST_PIDS=$!
-    retry curl -sf "http://127.0.0.1:$port/page"
-    run_den run --rm --network host "$IMG" timeout 5 wget -q -O - "http://127.0.0.1:$port/page"
+    host_page "direct"
+    run_den run --rm --network host "$IMG" timeout 5 wget -q -O - "http://127.0.0.1:$PORT/page"
     assert_success
     assert_output "direct"
     no_new_slirp "$before"

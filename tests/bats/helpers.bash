@@ -17,6 +17,9 @@
 #   free_port              a TCP port of 127.0.0.1 nobody listens on
 #   seed_store             pull the busybox fixture into the test's store (so that a
 #                          store_snapshot afterwards covers an existing, populated store)
+#   busybox_setup          a setup: IMG is the busybox fixture, pulled into the test's store
+#   containers_teardown    a teardown: removes every container of the test's store (-f, no
+#                          stop timeout), then den_cleanup_store
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -107,6 +110,17 @@ den_cleanup_store() {
                 timeout 60 "$DEN" --root "$d" --runroot "$BATS_TEST_TMPDIR/run" \
                         unshare rm -rf "$d" >/dev/null 2>&1 || true
         done
+}
+
+busybox_setup() {
+        IMG=$DEN_TEST_REGISTRY/test/busybox:latest
+        run_den pull -q --tls-verify=false "$IMG"
+        assert_success
+}
+
+containers_teardown() {
+        den_raw rm -a -f -t 0 >/dev/null 2>&1 || true
+        den_cleanup_store
 }
 
 teardown() {
