@@ -155,12 +155,13 @@ static int build_process(const struct cmd_ctr *c, json_t *spec, char *const *arg
                 _cleanup_free_ char *home = NULL;
                 _cleanup_close_ int root_dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 struct cmd_user u = { 0 };
-                json_t *gids = json_array();
+                json_t *gids;
 
                 if (root_dfd < 0)
                         return den_error_set(err, errno, "open the container's root");
                 if (cmd_user_resolve(root_dfd, o->user, NULL, &u, err) < 0)
                         return -1;
+                gids = json_array();
                 for (size_t i = 0; i < u.n_gids; i++)
                         json_array_append_new(gids, json_integer(u.gids[i]));
                 json_object_set_new(user, "uid", json_integer(u.uid));
