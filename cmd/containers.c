@@ -145,9 +145,12 @@ static int create_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_run
         rec.name = cmd_str(a, "name") ? xstrdup(cmd_str(a, "name")) : NULL;
         rec.image_id = img->id;
         rec.image_name = img->names && img->names[0] ? img->names[0] : (char *) image;
-        rec.meta = json_pack("{s:o, s:{s:s}}", "config", config, "state", "Status", "created");
+        rec.config = config;
+        rec.meta = json_pack("{s:o, s:{s:s}}", "config", cmd_ctr_brief_config(config), "state",
+                             "Status", "created");
         r = store_container_create(s, &rec, err);
         json_decref(rec.meta);
+        json_decref(rec.config);
         free(rec.name);
         free(rec.driver);
         if (r < 0) {

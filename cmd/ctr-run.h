@@ -27,17 +27,25 @@ static inline void cmd_ctr_freep(struct cmd_ctr **c)
 {
         cmd_ctr_free(*c);
 }
-/* Finds a container by name, id or id prefix and computes its state. */
+/* Finds a container by name, id or id prefix, reads its configuration and computes its
+ * state. */
 int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, den_error **err);
+/* The same without reading the configuration: c->config is the record's brief one
+ * (cmd_ctr_brief_config), enough to list, stop by signal or remove it. */
+int cmd_ctr_load_brief(struct store *s, const char *name_or_id, struct cmd_ctr **ret,
+                       den_error **err);
+/* Reads the configuration of a container loaded brief (nothing when it is loaded). */
+int cmd_ctr_load_config(struct store *s, struct cmd_ctr *c, den_error **err);
 /* The containers named, in that order; the first that is not found is the error. */
 int cmd_ctr_load_named(struct store *s, char *const *names, size_t n_names, struct cmd_ctr ***ret,
                        size_t *ret_n, den_error **err);
 /* Every container, newest first. */
 int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err);
-/* The same with only what ps shows of each configuration (Config.Entrypoint, Cmd and Labels,
- * HostConfig.AutoRemove, Network mode, target and ports), from an index in the runroot kept
- * in step with containers.json. */
+/* The same with the brief configurations of containers.json only. */
 int cmd_ctr_load_all_brief(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err);
+/* What a record keeps of a configuration, all that ps shows: Config.Entrypoint, Cmd and
+ * Labels, HostConfig.AutoRemove, Network mode, target and ports. */
+json_t *cmd_ctr_brief_config(json_t *config);
 void cmd_ctrs_free(struct cmd_ctr **v, size_t n);
 /* Fills c's state from its record, exit file and process. */
 void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c);

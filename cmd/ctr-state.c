@@ -66,7 +66,8 @@ void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
         st = c->run_state ? c->run_state : json_object_get(c->rec->meta, "state");
         status = json_string_value(json_object_get(st, "Status"));
         c->state = st;
-        c->config = json_object_get(c->rec->meta, "config");
+        /* the full configuration once loaded, else the record's brief one */
+        c->config = c->rec->config ? c->rec->config : json_object_get(c->rec->meta, "config");
         c->status = status ? status : "created";
         c->pid = 0;
         c->exit_code = (int) json_i64(st, "ExitCode");
@@ -111,7 +112,16 @@ static struct cmd_ctr *ctr_new(struct store *s, struct store_container *rec)
         return c;
 }
 
-int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, den_error **err)
+int cmd_ctr_load_config(struct store *s, struct cmd_ctr *c, den_error **err)
+{
+        if (!c->rec->config && store_container_load_config(s, c->rec, err) < 0)
+                return -1;
+        c->config = c->rec->config;
+        return 0;
+}
+
+int cmd_ctr_load_brief(struct store *s, const char *name_or_id, struct cmd_ctr **ret,
+                       den_error **err)
 {
         struct store_container *rec = NULL;
 
@@ -121,7 +131,21 @@ int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, 
         return 0;
 }
 
-int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err)
+int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, den_error **err)
+{
+        struct cmd_ctr *c = NULL;
+
+        if (cmd_ctr_load_brief(s, name_or_id, &c, err) < 0)
+                return -1;
+        if (cmd_ctr_load_config(s, c, err) < 0) {
+                cmd_ctr_free(c);
+                return -1;
+        }
+        *ret = c;
+        return 0;
+}
+
+int cmd_ctr_load_all_brief(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err)
 {
         struct store_container **v = NULL;
         struct cmd_ctr **out;
@@ -134,6 +158,23 @@ int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_
                 out[i] = ctr_new(s, v[i]);
         free(v);
         *ret = out;
+        *ret_n = n;
+        return 0;
+}
+
+int cmd_ctr_load_all(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err)
+{
+        struct cmd_ctr **v = NULL;
+        size_t n = 0;
+
+        if (cmd_ctr_load_all_brief(s, &v, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++)
+                if (cmd_ctr_load_config(s, v[i], err) < 0) {
+                        cmd_ctrs_free(v, n);
+                        return -1;
+                }
+        *ret = v;
         *ret_n = n;
         return 0;
 }
@@ -153,10 +194,9 @@ int cmd_ctr_load_named(struct store *s, char *const *names, size_t n_names, stru
         return 0;
 }
 
-/* ---------------------------------------------------------------- the brief index (ps) */
+/* ---------------------------------------------------------------- the brief record */
 
-/* What ps reads of a container's configuration; the rest stays in containers.json. */
-static json_t *brief_config(json_t *config)
+json_t *cmd_ctr_brief_config(json_t *config)
 {
         json_t *cfg = json_object_get(config, "Config");
         json_t *host = json_object_get(config, "HostConfig");
@@ -182,86 +222,6 @@ static json_t *brief_config(json_t *config)
                 json_object_set_new(o, "Network", n);
         }
         return o;
-}
-
-/* The index's first line: its format and the stamp of the containers.json it was made from. */
-static char *index_head(const char *stamp)
-{
-        return xasprintf("den-ps-index-1 %s", stamp);
-}
-
-static int brief_from_index(struct store *s, const char *path, struct store_container ***ret,
-                            size_t *ret_n)
-{
-        _cleanup_free_ char *stamp = NULL;
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0, slen;
-        den_error *e = NULL;
-
-        {
-                _cleanup_free_ char *st = store_containers_stamp(s);
-
-                stamp = index_head(st);
-        }
-        slen = strlen(stamp);
-        if (den_read_file_at(AT_FDCWD, path, (size_t) 64 << 20, &text, &len) < 0 || len <= slen ||
-            memcmp(text, stamp, slen) != 0 || text[slen] != '\n')
-                return -1;
-        if (store_containers_parse(text + slen + 1, len - slen - 1, ret, ret_n, &e) < 0) {
-                den_error_free(e);
-                return -1;
-        }
-        return 0;
-}
-
-/* Every container as ps shows it. ps reads a brief index in the runroot, "den-ps-index-1
- * <stamp of containers.json>\n<records with only what ps shows>", which it rebuilds whenever
- * containers.json is another version than the one indexed: the full records cost the
- * parsing of every container's whole configuration, some 40 us each. */
-int cmd_ctr_load_all_brief(struct store *s, struct cmd_ctr ***ret, size_t *ret_n, den_error **err)
-{
-        _cleanup_free_ char *path = den_path_join(store_runroot(s), "ps-index");
-        struct store_container **v = NULL;
-        struct cmd_ctr **out;
-        size_t n = 0;
-
-        if (brief_from_index(s, path, &v, &n) < 0) {
-                _cleanup_free_ char *stamp = NULL;
-                _cleanup_free_ char *text = NULL;
-
-                if (store_containers_list_stamped(s, &v, &n, &stamp, err) < 0)
-                        return -1;
-                for (size_t i = 0; i < n; i++) {
-                        json_t *meta =
-                                json_pack("{s:o}", "config",
-                                          brief_config(json_object_get(v[i]->meta, "config")));
-
-                        if (json_object_get(v[i]->meta, "state"))
-                                json_object_set(meta, "state",
-                                                json_object_get(v[i]->meta, "state"));
-                        json_decref(v[i]->meta);
-                        v[i]->meta = meta;
-                }
-                text = store_containers_dump(v, n);
-                /* a cache: written atomically, without fsync; failing to write it is no error */
-                if (text) {
-                        _cleanup_free_ char *head = index_head(stamp);
-                        _cleanup_free_ char *body = xasprintf("%s\n%s", head, text);
-                        _cleanup_free_ char *dir = xstrdup(path);
-
-                        *strrchr(dir, '/') = '\0';
-                        if (den_mkdir_p_at(AT_FDCWD, dir, 0700) == 0)
-                                (void) den_write_file_replace_at(AT_FDCWD, path, body, strlen(body),
-                                                                 0600);
-                }
-        }
-        out = xcalloc(n + 1, sizeof(*out));
-        for (size_t i = 0; i < n; i++)
-                out[i] = ctr_new(s, v[i]);
-        free(v);
-        *ret = out;
-        *ret_n = n;
-        return 0;
 }
 
 bool cmd_ctr_is_running(const struct cmd_ctr *c)

@@ -47,7 +47,7 @@ static int find_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_lates
                 struct cmd_ctr **v = NULL;
                 size_t n = 0;
 
-                if (cmd_ctr_load_all(s, &v, &n, err) < 0)
+                if (cmd_ctr_load_all_brief(s, &v, &n, err) < 0)
                         return -1;
                 if (n == 0) {
                         cmd_ctrs_free(v, n);
@@ -55,6 +55,10 @@ static int find_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_lates
                 }
                 *ret = steal_ptr(v[0]);
                 cmd_ctrs_free(v, n);
+                if (cmd_ctr_load_config(s, *ret, err) < 0) {
+                        cmd_ctr_free(steal_ptr(*ret));
+                        return -1;
+                }
         } else if (cmd_ctr_load(s, a->pos[0], ret, err) < 0) {
                 return -1;
         }

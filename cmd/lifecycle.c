@@ -137,7 +137,7 @@ static bool is_removed_meanwhile(struct store *s, const struct cmd_ctr *c)
         _cleanup_(cmd_ctr_freep) struct cmd_ctr *again = NULL;
         den_error *e = NULL;
 
-        if (cmd_ctr_load(s, c->rec->id, &again, &e) == 0)
+        if (cmd_ctr_load_brief(s, c->rec->id, &again, &e) == 0)
                 return false;
         den_error_free(e);
         return true;
@@ -172,9 +172,9 @@ int cmd_ctr_remove(struct store *s, struct cmd_ctr *c, bool is_force, den_error 
 /* ---------------------------------------------------------------- selection helpers */
 
 /* Containers named on the command line, or all of them with --all (-a), or the newest with
- * --latest (-l). */
-static int select_ctrs(struct store *s, const struct cmd_args *a, struct cmd_ctr ***ret,
-                       size_t *ret_n, den_error **err)
+ * --latest (-l); with their configurations unless is_brief. */
+static int select_ctrs(struct store *s, const struct cmd_args *a, bool is_brief,
+                       struct cmd_ctr ***ret, size_t *ret_n, den_error **err)
 {
         bool is_all = cmd_has_opt(a, "all") && cmd_flag(a, "all");
         bool is_latest = cmd_has_opt(a, "latest") && cmd_flag(a, "latest");
@@ -185,16 +185,28 @@ static int select_ctrs(struct store *s, const struct cmd_args *a, struct cmd_ctr
         if (!is_all && !is_latest && !a->n_pos)
                 return den_error_set(err, 0, "you must provide at least one container name or ID");
         if (is_all || is_latest) {
-                if (cmd_ctr_load_all(s, ret, ret_n, err) < 0)
+                if (cmd_ctr_load_all_brief(s, ret, ret_n, err) < 0)
                         return -1;
                 if (is_latest && *ret_n > 1) {
                         for (size_t i = 1; i < *ret_n; i++)
                                 cmd_ctr_free((*ret)[i]);
                         *ret_n = 1;
                 }
-                return 0;
+        } else {
+                *ret = xcalloc(a->n_pos + 1, sizeof(**ret));
+                for (*ret_n = 0; *ret_n < a->n_pos; (*ret_n)++)
+                        if (cmd_ctr_load_brief(s, a->pos[*ret_n], &(*ret)[*ret_n], err) < 0)
+                                goto fail;
         }
-        return cmd_ctr_load_named(s, a->pos, a->n_pos, ret, ret_n, err);
+        for (size_t i = 0; i < *ret_n && !is_brief; i++)
+                if (cmd_ctr_load_config(s, (*ret)[i], err) < 0)
+                        goto fail;
+        return 0;
+fail:
+        cmd_ctrs_free(*ret, *ret_n);
+        *ret = NULL;
+        *ret_n = 0;
+        return -1;
 }
 
 /* ---------------------------------------------------------------- stop / kill */
@@ -209,7 +221,7 @@ static int run_stop(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **e
         if (cmd_is_set(a, "time") && den_parse_int(cmd_str(a, "time"), 0, INT32_MAX, &timeout) < 0)
                 return den_error_set(err, 0, "invalid argument \"%s\" for \"-t, --time\"",
                                      cmd_str(a, "time"));
-        if (cmd_ctx_store(ctx, false, &s, err) < 0 || select_ctrs(s, a, &v, &n, err) < 0)
+        if (cmd_ctx_store(ctx, false, &s, err) < 0 || select_ctrs(s, a, false, &v, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n && r == 0; i++) {
                 r = cmd_ctr_stop(s, v[i], timeout, err);
@@ -249,7 +261,7 @@ static int run_kill(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **e
 
         if (sig <= 0)
                 return den_error_set(err, 0, "invalid signal: %s", name);
-        if (cmd_ctx_store(ctx, false, &s, err) < 0 || select_ctrs(s, a, &v, &n, err) < 0)
+        if (cmd_ctx_store(ctx, false, &s, err) < 0 || select_ctrs(s, a, true, &v, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n && r == 0; i++) {
                 r = cmd_ctr_signal(v[i], sig, err);
@@ -291,7 +303,7 @@ static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
         if (cmd_ctx_store(ctx, false, &s, err) < 0)
                 return -1;
         if (cmd_flag(a, "all")) {
-                if (select_ctrs(s, a, &v, &n, err) < 0)
+                if (select_ctrs(s, a, true, &v, &n, err) < 0)
                         return -1;
         } else {
                 if (!a->n_pos)
@@ -302,7 +314,7 @@ static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                 for (size_t i = 0; i < a->n_pos; i++) {
                         den_error *e = NULL;
 
-                        if (cmd_ctr_load(s, a->pos[i], &v[n], &e) == 0) {
+                        if (cmd_ctr_load_brief(s, a->pos[i], &v[n], &e) == 0) {
                                 raw[n++] = a->pos[i];
                                 continue;
                         }
@@ -414,6 +426,7 @@ static int run_wait(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **e
                                 nanosleep(&ts, NULL);
                                 if (store_container_find(s, c->rec->id, &rec, err) < 0)
                                         return -1;
+                                rec->config = json_incref(c->rec->config);
                                 store_container_free(c->rec);
                                 c->rec = rec;
                                 cmd_ctr_refresh(s, c);
@@ -503,7 +516,7 @@ static int run_prune(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **
                 if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
                         return 0;
         }
-        if (cmd_ctx_store(ctx, true, &s, err) < 0 || cmd_ctr_load_all(s, &v, &n, err) < 0)
+        if (cmd_ctx_store(ctx, true, &s, err) < 0 || cmd_ctr_load_all_brief(s, &v, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n && r == 0; i++)
                 if (!cmd_ctr_is_running(v[i])) {

@@ -1,7 +1,9 @@
-/* Container records: containers.json (every record in one file, strictly parsed), the
+/* Container records: containers.json (every brief record in one file, strictly parsed), the
  * lookup rules behind every CONTAINER argument, and the mutations (create, update, rename,
  * remove), each a read-change-write of containers.json under the store lock. Readers take
- * no lock: the file is replaced by rename, so a reader sees the old or the new list. */
+ * no lock: the file is replaced by rename, so a reader sees the old or the new list. A
+ * container's full configuration lives in its own directory (container.json), written once
+ * before its record: creating or removing one container rewrites only the brief records. */
 #include <jansson.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -24,6 +26,7 @@ void store_container_free(struct store_container *c)
         free(c->image_name);
         free(c->driver);
         json_decref(c->meta);
+        json_decref(c->config);
         free(c);
 }
 
@@ -46,6 +49,7 @@ static struct store_container *container_copy(const struct store_container *c)
                 .created = c->created,
                 .driver = xstrdup(c->driver),
                 .meta = json_deep_copy(c->meta),
+                .config = json_incref(c->config), /* never changed */
         };
         if (!r->meta)
                 r->meta = json_object();
@@ -579,6 +583,68 @@ static int containers_dir_open(struct store *s, int *ret, den_error **err)
         return 0;
 }
 
+/* containers/<id>/container.json, durable with its directory's entry in containers/ before
+ * the record that points at them is written. */
+static int config_write(struct store *s, int cdfd, int bdfd, const struct store_container *c,
+                        den_error **err)
+{
+        _cleanup_free_ char *text = json_dumps(c->config, JSON_COMPACT);
+        _cleanup_close_ int dfd = -EBADF;
+        size_t len = text ? strlen(text) : 0;
+        int r;
+
+        if (!text)
+                return den_error_set(err, EINVAL, "encode the configuration of %.12s", c->id);
+        if (len > STORE_MAX_CONFIG_JSON)
+                return den_error_set(err, EFBIG, "the configuration of %.12s exceeds %zu MiB",
+                                     c->id, STORE_MAX_CONFIG_JSON >> 20);
+        r = den_write_file_atomic_at(bdfd, "container.json", text, len, 0600);
+        if (r < 0)
+                return den_error_set(err, -r, "write \"%s/containers/%s/container.json\"", s->root,
+                                     c->id);
+        dfd = openat(cdfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return den_error_set(err, errno, "sync \"%s/containers\"", s->root);
+        return 0;
+}
+
+int store_container_load_config(struct store *s, struct store_container *c, den_error **err)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *text = NULL;
+        json_error_t jerr;
+        size_t len = 0;
+        json_t *j;
+        int r;
+
+        if (!den_hex_is_valid(c->id, 64))
+                return den_error_set(err, EINVAL, "invalid container id \"%.80s\"", c->id);
+        path = xasprintf("containers/%s/container.json", c->id);
+        r = s->root_dfd < 0
+                    ? -ENOENT
+                    : den_read_file_at(s->root_dfd, path, STORE_MAX_CONFIG_JSON, &text, &len);
+        if (r < 0)
+                return den_error_set(err, -r,
+                                     "the configuration of container %.12s: read \"%s/%s\"", c->id,
+                                     s->root, path);
+        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j)
+                return den_error_set(err, 0,
+                                     "the configuration of container %.12s: parse \"%s/%s\": %s "
+                                     "(line %d)",
+                                     c->id, s->root, path, jerr.text, jerr.line);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return den_error_set(err, 0,
+                                     "the configuration of container %.12s: \"%s/%s\" is not a "
+                                     "JSON object",
+                                     c->id, s->root, path);
+        }
+        json_decref(c->config);
+        c->config = j;
+        return 0;
+}
+
 /* containers/<id>/ and its subdirectories; for vfs, rootfs/ gets a copy of the image. */
 static int bundle_create(struct store *s, int cdfd, const struct store_container *c,
                          const struct store_image *img, den_error **err)
@@ -597,6 +663,8 @@ static int bundle_create(struct store *s, int cdfd, const struct store_container
             (!is_vfs && (mkdirat(bdfd, "diff", 0755) < 0 || mkdirat(bdfd, "work", 0700) < 0)))
                 return den_error_set(err, errno, "create directories in \"%s/containers/%s\"",
                                      s->root, c->id);
+        if (config_write(s, cdfd, bdfd, c, err) < 0)
+                return -1;
         if (!is_vfs)
                 return 0;
         rootfs = openat(bdfd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -660,6 +728,7 @@ int store_container_create(struct store *s, struct store_container *c, den_error
                 .created = c->created,
                 .driver = xstrdup(c->driver ? c->driver : store_driver(s)),
                 .meta = c->meta ? json_deep_copy(c->meta) : json_object(),
+                .config = c->config ? json_incref(c->config) : json_object(),
         };
         struct create_arg a = { .c = c, .rec = &rec };
         _cleanup_close_ int cdfd = -EBADF;
@@ -672,6 +741,8 @@ int store_container_create(struct store *s, struct store_container *c, den_error
                                   rec.image_id ? rec.image_id : "");
         } else if (!driver_is_valid(rec.driver)) {
                 r = den_error_set(err, EINVAL, "unknown storage driver \"%s\"", rec.driver);
+        } else if (!json_is_object(rec.config)) {
+                r = den_error_set(err, 0, "the configuration is not a JSON object");
         } else {
                 if (!rec.created) {
                         struct timespec ts;
@@ -699,6 +770,7 @@ int store_container_create(struct store *s, struct store_container *c, den_error
         free(rec.image_name);
         free(rec.driver);
         json_decref(rec.meta);
+        json_decref(rec.config);
         if (r < 0)
                 return den_error_wrap(err, "creating container storage");
         return 0;

@@ -9,6 +9,7 @@
  * file must be a clear error, never an unbounded allocation. */
 #define STORE_MAX_IMAGES_JSON ((size_t) 64 << 20)
 #define STORE_MAX_SMALL_JSON ((size_t) 64 << 10)
+#define STORE_MAX_CONFIG_JSON ((size_t) 16 << 20)
 #define STORE_MAX_IMAGES 100000
 #define STORE_MAX_STR 4096
 #define STORE_MAX_NAMES 1024

@@ -155,9 +155,10 @@ int store_images_parse(const char *buf, size_t len, struct store_image ***ret, s
  * mount.c)
  *
  * On disk:
- *   containers.json             every container record (one file, like images.json)
+ *   containers.json             every container's brief record (one file, like images.json)
  *   containers/<id>/            the container's directory, also its OCI bundle:
- *     config.json                 written by den at each start
+ *     container.json              its full configuration, written once at creation
+ *     config.json                 the OCI configuration, written by den at each start
  *     rootfs/                     mount point of the merged root (vfs: the copied root itself)
  *     diff/  work/                overlay's upperdir and workdir (overlay, fuse-overlayfs)
  *     userdata/                   hosts, resolv.conf, hostname, ctr.log, exit, ... (cmd/net)
@@ -172,7 +173,12 @@ struct store_container {
         int64_t created;  /* unix time, ns */
         char *driver;     /* the storage driver its rootfs uses ("overlay", "fuse-overlayfs",
                            * "vfs"): fixed at creation */
-        json_t *meta;     /* cmd's own record (options, state), kept verbatim; an object */
+        json_t *meta;     /* cmd's brief record (what listing containers needs), kept
+                           * verbatim in containers.json; an object */
+        json_t *config;   /* cmd's full configuration, kept verbatim in the container's
+                           * container.json: an object, given to store_container_create and
+                           * never changed; NULL in a record read from the list until
+                           * store_container_load_config */
 };
 
 void store_container_free(struct store_container *c);
@@ -188,8 +194,12 @@ int store_container_find(struct store *s, const char *name_or_id, struct store_c
  * set), c->name must be free (EEXIST-coded error, podman's text: `the container name "x" is
  * already in use by <id>. You have to remove that container to be able to reuse that name:
  * that name is already in use`), the image must exist, c->driver NULL means the store's.
- * For vfs the image's layers are copied into rootfs/ here, applying whiteouts. */
+ * For vfs the image's layers are copied into rootfs/ here, applying whiteouts. c->config
+ * (NULL: an empty object) is written to the directory, durably, before the record. */
 int store_container_create(struct store *s, struct store_container *c, den_error **err);
+/* Reads the record's configuration (containers/<id>/container.json) into c->config. An error
+ * names the file when it is missing, unreadable or not a JSON object. */
+int store_container_load_config(struct store *s, struct store_container *c, den_error **err);
 /* Merges patch's top-level keys into the record's meta under the lock (a JSON null deletes
  * a key) and writes containers.json atomically. *ret (may be NULL) gets the updated record. */
 int store_container_update(struct store *s, const char *id, json_t *patch,

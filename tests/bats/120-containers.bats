@@ -352,24 +352,33 @@ three"
     assert_no_containers_soon
 }
 
-@test "ps follows every change of the store, whatever its index in the runroot holds" {
-    run_den create --name first --label k=v --network none "$IMG" echo one
+@test "ps follows renames; a container whose configuration is damaged is listed and removable" {
+    run_den create --name first --label k=v --env MARK=in-config --network none "$IMG" echo one
     assert_success
+    local id=$output
     run_den ps -a --format '{{.Names}} {{.Command}} {{.Labels.k}}'
     assert_output "first [echo one] v"
     run_den rename first second
     assert_success
     run_den ps -a --format '{{.Names}}'
     assert_output "second"
-    # a damaged or foreign index is not believed
-    printf 'den-ps-index-1 0-0-0\n[]' >"$BATS_TEST_TMPDIR/run/ps-index"
-    run_den ps -a --format '{{.Names}}'
-    assert_output "second"
-    printf 'garbage' >"$BATS_TEST_TMPDIR/run/ps-index"
-    run_den ps -a --format '{{.Names}}'
-    assert_output "second"
+    run_den inspect --format '{{.Config.Env}}' second
+    assert_success
+    assert_output --partial "MARK=in-config"
+    # the full configuration lives in the container's directory
+    printf '{"Config":' >"$BATS_TEST_TMPDIR/root/containers/$id/container.json"
+    run_den start second
+    assert_failure 125
+    assert_output --partial "the configuration of container ${id:0:12}: parse"
+    assert_output --partial "containers/$id/container.json"
+    run_den inspect second
+    assert_failure 125
+    run_den ps -a --format '{{.Names}} {{.Command}}'
+    assert_success
+    assert_output "second [echo one]"
     run_den rm second
     assert_success
+    assert_output "second"
     run_den ps -a -q
     assert_output ""
 }

@@ -223,6 +223,63 @@ static bool name_matches_rule(const char *n)
 
 /* ---------------------------------------------------------------- records */
 
+/* The configuration is written to the container's directory, not containers.json, and read
+ * back only when asked for. */
+static void test_config(struct store *s, const struct fixture *f)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *list = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct store_container *c = xcalloc(1, sizeof(*c)), *got = NULL;
+        den_error *err = NULL;
+
+        c->name = xstrdup("cfg");
+        c->image_id = xstrdup(f->id);
+        c->meta = json_pack("{s:s}", "state", "created");
+        c->config = json_pack("{s:{s:[s,s]}}", "Config", "Cmd", "sleep", "marker-in-config");
+        ok(store_container_create(s, c, &err) == 0);
+        dir = store_container_dir(s, c->id);
+        {
+                _cleanup_free_ char *text = read_text(dir, "container.json");
+
+                ok(text && strstr(text, "marker-in-config"));
+        }
+        list = read_text(store_root(s), "containers.json");
+        ok(list && strstr(list, c->id) && !strstr(list, "marker-in-config"));
+
+        ok(store_container_find(s, "cfg", &got, &err) == 0 && got && !got->config);
+        ok(got && store_container_load_config(s, got, &err) == 0 &&
+           json_equal(got->config, c->config));
+        store_container_free(got);
+        got = NULL;
+
+        /* a damaged or missing configuration is an error naming the file */
+        path = xasprintf("%s/container.json", dir);
+        ok(den_write_file_atomic_at(AT_FDCWD, path, "[1,", 3, 0600) == 0);
+        ok(store_container_find(s, "cfg", &got, &err) == 0);
+        ok(got && store_container_load_config(s, got, &err) < 0);
+        ok(err_has(err, "container.json") && err_has(err, "parse"));
+        den_error_free(err);
+        err = NULL;
+        ok(den_write_file_atomic_at(AT_FDCWD, path, "[1]", 3, 0600) == 0);
+        ok(got && store_container_load_config(s, got, &err) < 0);
+        ok(err_has(err, "is not a JSON object"));
+        den_error_free(err);
+        err = NULL;
+        ok(unlink(path) == 0);
+        ok(got && store_container_load_config(s, got, &err) < 0);
+        is_int(err ? err->errnum : 0, ENOENT);
+        den_error_free(err);
+        err = NULL;
+        ok(got && !got->config);
+        store_container_free(got);
+
+        /* a removal does not need it */
+        ok(store_container_remove(s, c->id, &err) == 0);
+        den_error_free(err);
+        store_container_free(c);
+}
+
 static void test_create_find(struct store *s, const struct fixture *f)
 {
         _cleanup_free_ char *dir = NULL;
@@ -856,6 +913,7 @@ int main(void)
         if (s) {
                 ok(fixture_add(s, &f) == 0);
                 test_create_find(s, &f);
+                test_config(s, &f);
                 test_prefix_ambiguity(s, &f);
                 test_update_rename(s, &f);
                 test_image_in_use(s, &f);
