@@ -124,5 +124,9 @@ void cmd_user_clear(struct cmd_user *u);
  * for the bounding set), then the container's options. User names (--user, the image's
  * User) are resolved in the rootfs's /etc/passwd and /etc/group, read only through
  * den_open_in_root. */
+/* The mappings of the container's own user namespace (--userns keep-id or nomap, --uidmap,
+ * --gidmap) as spec linux.uidMappings/gidMappings arrays; both NULL when it has none. */
+int cmd_spec_idmaps(json_t *config, const struct cmd_spec_env *env, json_t **ret_uids,
+                    json_t **ret_gids, den_error **err);
 int cmd_spec_build(json_t *config, const struct cmd_spec_env *env, json_t **ret_spec,
                    den_error **err);

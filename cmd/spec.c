@@ -667,13 +667,14 @@ static int id_mappings(json_t *u, const char *kind, uint32_t n, uint32_t keep, j
         return 0;
 }
 
-static int build_userns(json_t *lx, json_t *nss, json_t *den, const struct cmd_spec_env *env,
-                        den_error **err)
+int cmd_spec_idmaps(json_t *config, const struct cmd_spec_env *env, json_t **ret_uids,
+                    json_t **ret_gids, den_error **err)
 {
-        json_t *u = json_object_get(den, "userns"), *uids = NULL, *gids = NULL;
+        json_t *u = json_object_get(json_object_get(config, "Den"), "userns");
         const char *mode = jstr(u, "mode");
         uint32_t nu = 1, ng = 1, ku = env->host_uid, kg = env->host_gid;
 
+        *ret_uids = *ret_gids = NULL;
         if (!mode || !*mode)
                 return 0;
         if (env->userns) {
@@ -684,17 +685,31 @@ static int build_userns(json_t *lx, json_t *nss, json_t *den, const struct cmd_s
                 ku = (uint32_t) json_integer_value(json_object_get(u, "uid"));
         if (json_is_integer(json_object_get(u, "gid")))
                 kg = (uint32_t) json_integer_value(json_object_get(u, "gid"));
-        if (id_mappings(u, "uid", nu, ku, &uids, err) < 0)
+        if (id_mappings(u, "uid", nu, ku, ret_uids, err) < 0)
                 return -1;
+        if (id_mappings(u, "gid", ng, kg, ret_gids, err) < 0) {
+                json_decref(steal_ptr(*ret_uids));
+                return -1;
+        }
+        return 0;
+}
+
+static int build_userns(json_t *lx, json_t *nss, json_t *config, const struct cmd_spec_env *env,
+                        den_error **err)
+{
+        json_t *uids = NULL, *gids = NULL;
+
+        if (cmd_spec_idmaps(config, env, &uids, &gids, err) < 0)
+                return -1;
+        if (!uids)
+                return 0;
         json_object_set_new(lx, "uidMappings", uids);
-        if (id_mappings(u, "gid", ng, kg, &gids, err) < 0)
-                return -1;
         json_object_set_new(lx, "gidMappings", gids);
         json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
         return 0;
 }
 
-static int build_namespaces(json_t *lx, json_t *hc, json_t *den, const struct cmd_spec_env *env,
+static int build_namespaces(json_t *lx, json_t *hc, json_t *config, const struct cmd_spec_env *env,
                             den_error **err)
 {
         json_t *nss = json_array();
@@ -708,7 +723,7 @@ static int build_namespaces(json_t *lx, json_t *hc, json_t *den, const struct cm
             ns_add(nss, "mount", NULL, 0, "mnt", err) < 0 ||
             ns_add(nss, "cgroup", NULL, 0, "cgroup", err) < 0)
                 return -1;
-        return build_userns(lx, nss, den, env, err);
+        return build_userns(lx, nss, config, env, err);
 }
 
 /* ---------------------------------------------------------------- process */
@@ -939,7 +954,7 @@ int cmd_spec_build(json_t *config, const struct cmd_spec_env *env, json_t **ret_
                             json_is_object(json_object_get(cfg, "Annotations"))
                                     ? json_deep_copy(json_object_get(cfg, "Annotations"))
                                     : json_object());
-        if (build_namespaces(lx, hc, den, env, err) < 0)
+        if (build_namespaces(lx, hc, config, env, err) < 0)
                 return -1;
         masked_paths(lx, hc, den);
         build_resources(lx, hc);

@@ -257,10 +257,57 @@ static int pipe2_or(int fds[2], den_error **err)
         return 0;
 }
 
-static int prepare_mounts(struct store *s, struct cmd_ctr *c, char **ret_rootfs, den_error **err)
+static struct store_idmap *idmaps_from_json(json_t *a, size_t *ret_n)
 {
+        struct store_idmap *v = xcalloc(json_array_size(a) + 1, sizeof(*v));
+        size_t i;
+        json_t *m;
+
+        json_array_foreach (a, i, m)
+                v[i] = (struct store_idmap){
+                        .container_id =
+                                (uint32_t) json_integer_value(json_object_get(m, "containerID")),
+                        .host_id = (uint32_t) json_integer_value(json_object_get(m, "hostID")),
+                        .size = (uint32_t) json_integer_value(json_object_get(m, "size")),
+                };
+        *ret_n = json_array_size(a);
+        return v;
+}
+
+/* den's id for the container's 0 in a map of its own; 0 (den's root) when it has none */
+static uint32_t idmap_root(const struct store_idmap *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (v[i].container_id == 0)
+                        return v[i].host_id;
+        return 0;
+}
+
+/* The root, shown to a user namespace of the container's own (--userns keep-id or nomap,
+ * --uidmap) with the ids it has in the image; *ret_uid and *ret_gid get den's ids for the
+ * container's root. */
+static int prepare_mounts(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
+                          char **ret_rootfs, uid_t *ret_uid, gid_t *ret_gid, den_error **err)
+{
+        struct cmd_spec_env env = {
+                .userns = ctx->userns,
+                .host_uid = ctx->userns ? ctx->userns->uidmap[0].host_id : getuid(),
+                .host_gid = ctx->userns ? ctx->userns->gidmap[0].host_id : getgid(),
+        };
+        json_auto_t *uids = NULL;
+        json_auto_t *gids = NULL;
+        _cleanup_free_ struct store_idmap *u = NULL;
+        _cleanup_free_ struct store_idmap *g = NULL;
+        size_t nu = 0, ng = 0;
+
+        if (cmd_spec_idmaps(c->config, &env, &uids, &gids, err) < 0)
+                return -1;
+        u = idmaps_from_json(uids, &nu);
+        g = idmaps_from_json(gids, &ng);
+        *ret_uid = idmap_root(u, nu);
+        *ret_gid = idmap_root(g, ng);
         /* the command runs in a mount namespace of its own (CMD_F_MOUNTNS) */
-        return store_container_mount(s, c->rec, ret_rootfs, err);
+        return store_container_mount_mapped(s, c->rec, u, nu, g, ng, ret_rootfs, err);
 }
 
 static pid_t other_init(struct store *s, const char *name, den_error **err)
@@ -318,8 +365,11 @@ size_t cmd_ctr_shared_ns_names(const struct cmd_ctr *c, const char *names[2])
 int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                   const struct cmd_start_opts *o, int *ret_exit_code, den_error **err)
 {
+        static const char *const name_files[] = { "hosts", "hostname", "resolv.conf" };
         struct start_fds f = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
         _cleanup_free_ char *rootfs = NULL;
+        uid_t root_uid = 0;
+        gid_t root_gid = 0;
         _cleanup_free_ char *den_exe = NULL;
         _cleanup_free_ char *hostname = NULL;
         json_auto_t *spec = NULL;
@@ -339,7 +389,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                         return den_error_set(err, errno, "readlink /proc/self/exe");
                 den_exe = xstrndup(buf, (size_t) n);
         }
-        if (prepare_mounts(s, c, &rootfs, err) < 0)
+        if (prepare_mounts(ctx, s, c, &rootfs, &root_uid, &root_gid, err) < 0)
                 return den_error_wrap(err, "mount the root of %s", c->rec->name);
         /* the name files and config.json, written afresh at every start */
         if (net_config_from_json(json_object_get(c->config, "Network"), &nc, err) < 0)
@@ -368,6 +418,16 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                             },
                             err) < 0)
                 goto out;
+        /* bound into the container: its root's own, as podman makes them */
+        if (root_uid || root_gid)
+                for (size_t i = 0; i < ARRAY_SIZE(name_files); i++)
+                        if (fchownat(udfd, name_files[i], root_uid, root_gid, AT_SYMLINK_NOFOLLOW) <
+                                    0 &&
+                            errno != ENOENT) {
+                                den_error_set(err, errno, "chown %s/%s", c->userdata,
+                                              name_files[i]);
+                                goto out;
+                        }
         {
                 struct cmd_spec_env env = {
                         .id = c->rec->id,

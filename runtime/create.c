@@ -36,6 +36,13 @@ struct mount_attr {
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 
 /* The clone3 argument, as <linux/sched.h> lays it out (that header clashes with glibc's). */
 struct rt_clone_args {
@@ -155,15 +162,22 @@ static int mount_set_flags(int fd, unsigned long flags, bool is_recursive)
 
 /* Binds the host path src (trusted) at dest inside root, then applies flags to the new
  * mount, found by resolving dest again inside the root. */
-static int bind_at(int root, const char *src, const char *dest, unsigned long flags, bool is_rbind,
-                   unsigned long propagation, den_error **err)
+/* src_fd: the source opened beforehand (a negative errno when that failed), or -EBADF to
+ * open src now. */
+static int bind_at_fd(int root, const char *src, int src_fd, const char *dest, unsigned long flags,
+                      bool is_rbind, unsigned long propagation, den_error **err)
 {
         _cleanup_close_ int sfd = -EBADF, dfd = -EBADF, nfd = -EBADF;
         char ps[FDPATH_LEN], pd[FDPATH_LEN];
         struct stat st;
         int r;
 
-        sfd = open(src, O_PATH | O_CLOEXEC);
+        if (src_fd >= 0)
+                sfd = fcntl(src_fd, F_DUPFD_CLOEXEC, 3);
+        else if (src_fd == -EBADF)
+                sfd = open(src, O_PATH | O_CLOEXEC);
+        else
+                errno = -src_fd;
         if (sfd < 0 || fstat(sfd, &st) < 0)
                 return den_error_set(err, errno, "bind \"%s\" to \"%s\": open source", src, dest);
         if (open_dest(root, dest, S_ISDIR(st.st_mode), &dfd, err) < 0)
@@ -182,6 +196,12 @@ static int bind_at(int root, const char *src, const char *dest, unsigned long fl
         if (propagation && mount(NULL, fdpath(pd, nfd), NULL, propagation, NULL) < 0)
                 return den_error_set(err, errno, "set propagation of \"%s\"", dest);
         return 0;
+}
+
+static int bind_at(int root, const char *src, const char *dest, unsigned long flags, bool is_rbind,
+                   unsigned long propagation, den_error **err)
+{
+        return bind_at_fd(root, src, -EBADF, dest, flags, is_rbind, propagation, err);
 }
 
 /* ---------------------------------------------------------------- spec mounts */
@@ -241,12 +261,12 @@ static int mount_fs(int root, const struct rt_mount *m, den_error **err)
         return 0;
 }
 
-static int mount_one(int root, const struct rt_mount *m, den_error **err)
+static int mount_one(int root, const struct rt_mount *m, int src_fd, den_error **err)
 {
         switch (m->kind) {
         case RT_MOUNT_BIND:
-                return bind_at(root, m->source, m->destination, m->flags, m->is_rbind,
-                               m->propagation, err);
+                return bind_at_fd(root, m->source, src_fd, m->destination, m->flags, m->is_rbind,
+                                  m->propagation, err);
         case RT_MOUNT_SYSFS: {
                 _cleanup_close_ int dfd = -EBADF;
                 char pd[FDPATH_LEN];
@@ -391,22 +411,75 @@ static int pivot(int root, den_error **err)
         return 0;
 }
 
-static int setup_rootfs(const struct rt_spec *s, den_error **err)
+/* What the init opens before it becomes root of its own user namespace, while it still has
+ * the rights of den's root: the rootfs's place and the bind sources, under directories
+ * (the store's, a home) that the container's ids may not search. */
+struct early_fds {
+        int root_target; /* with a root tree: where it is attached */
+        int *src;        /* per spec mount: a bind's source, or -errno; -EBADF otherwise */
+        size_t n;
+};
+
+static void early_open(const struct rt_child *c, struct early_fds *e)
 {
+        const struct rt_spec *s = c->spec;
+
+        e->root_target =
+                c->root_tree >= 0 ? open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+        if (c->root_tree >= 0 && e->root_target < 0)
+                e->root_target = -errno;
+        e->n = s->n_mounts;
+        e->src = xcalloc(e->n + 1, sizeof(*e->src));
+        for (size_t i = 0; i < e->n; i++) {
+                e->src[i] = -EBADF;
+                if (c->root_tree < 0 || s->mounts[i].kind != RT_MOUNT_BIND)
+                        continue;
+                e->src[i] = open(s->mounts[i].source, O_PATH | O_CLOEXEC);
+                if (e->src[i] < 0)
+                        e->src[i] = -errno;
+        }
+}
+
+/* The root as its own mount (pivot_root needs one) in *ret. */
+static int root_attach(const struct rt_child *c, const struct early_fds *e, int *ret,
+                       den_error **err)
+{
+        const struct rt_spec *s = c->spec;
+
+        if (c->root_tree < 0) {
+                if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return den_error_set(err, errno, "bind the rootfs \"%s\"", s->root_path);
+                *ret = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (*ret < 0)
+                        return den_error_set(err, errno, "open the rootfs \"%s\"", s->root_path);
+                return 0;
+        }
+        if (e->root_target < 0)
+                return den_error_set(err, -e->root_target, "open the rootfs \"%s\"", s->root_path);
+        if (syscall(SYS_move_mount, c->root_tree, "", e->root_target, "",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return den_error_set(err, errno, "attach the rootfs \"%s\"", s->root_path);
+        *ret = fcntl(c->root_tree, F_DUPFD_CLOEXEC, 3);
+        if (*ret < 0)
+                return den_error_set(err, errno, "open the rootfs \"%s\"", s->root_path);
+        return 0;
+}
+
+static int setup_rootfs(const struct rt_child *c, const struct early_fds *e, den_error **err)
+{
+        const struct rt_spec *s = c->spec;
         _cleanup_close_ int root = -EBADF, null_fd = -EBADF, cwd = -EBADF;
         unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE | MS_REC;
 
         if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
                 return den_error_set(err, errno, "set propagation of /");
-        /* the root must be a mount of its own for pivot_root */
-        if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-                return den_error_set(err, errno, "bind the rootfs \"%s\"", s->root_path);
-        root = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_attach(c, e, &root, err) < 0)
+                return -1;
         null_fd = open("/dev/null", O_PATH | O_CLOEXEC);
-        if (root < 0 || null_fd < 0)
-                return den_error_set(err, errno, "open the rootfs \"%s\"", s->root_path);
+        if (null_fd < 0)
+                return den_error_set(err, errno, "open /dev/null");
         for (size_t i = 0; i < s->n_mounts; i++)
-                if (mount_one(root, &s->mounts[i], err) < 0)
+                if (mount_one(root, &s->mounts[i], e->src[i], err) < 0)
                         return -1;
         if (make_devices(s, root, err) < 0)
                 return -1;
@@ -479,9 +552,11 @@ static int send_ns(int sync_fd, int type, const char *name, den_error **err)
 static _Noreturn void init_child(const struct rt_child *c)
 {
         const struct rt_spec *s = c->spec;
+        struct early_fds early = { 0 };
         den_error *err = NULL;
 
         rt_child_reset_signals();
+        early_open(c, &early);
         if (s->ns[RT_NS_USER].is_set && !s->ns[RT_NS_USER].path) {
                 if (rt_child_wait(c->sync_fd, RT_MSG_MAPPED, &err) < 0)
                         rt_child_fail(c->sync_fd, err);
@@ -500,7 +575,7 @@ static _Noreturn void init_child(const struct rt_child *c)
                 den_error_set(&err, errno, "set domainname");
         /* sysctls first: /proc/sys is read-only in the finished root, and the namespaced
          * ones (net.*, kernel.msg*) are those of the writer, whichever /proc it opens */
-        if (err || write_sysctls(s, &err) < 0 || setup_rootfs(s, &err) < 0)
+        if (err || write_sysctls(s, &err) < 0 || setup_rootfs(c, &early, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
         if (s->proc.is_terminal && rt_child_terminal(c->sync_fd, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
@@ -616,12 +691,28 @@ static int join_pid_ns(const struct rt_spec *s, den_error **err)
         return 0;
 }
 
+/* A container with a user namespace of its own gets its root as a detached copy of the
+ * mount, cloned before the init, which inherits it: the init's ids may not search the
+ * store's directories that lead to the root's path. (The ids it shows are the storage's
+ * business: store_container_mount_mapped.) */
+static int root_tree_open(const struct rt_spec *s, unsigned long flags, int *ret, den_error **err)
+{
+        *ret = -1;
+        if (!(flags & CLONE_NEWUSER))
+                return 0;
+        *ret = (int) syscall(SYS_open_tree, AT_FDCWD, s->root_path,
+                             OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+        if (*ret < 0)
+                return den_error_set(err, errno, "clone the rootfs \"%s\"", s->root_path);
+        return 0;
+}
+
 static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
                       struct rt_container **ret, den_error **err)
 {
         _cleanup_free_ void *bpf = NULL;
-        _cleanup_close_ int devnull = -EBADF, cg = -EBADF;
-        struct rt_child child = { .spec = s, .proc = &s->proc };
+        _cleanup_close_ int devnull = -EBADF, cg = -EBADF, tree = -EBADF;
+        struct rt_child child = { .spec = s, .proc = &s->proc, .root_tree = -1 };
         struct rt_container *c;
         unsigned long flags = 0;
         int sv[2], pidfd = -1;
@@ -641,8 +732,9 @@ static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
         for (int k = 0; k < RT_NS_N; k++)
                 if (s->ns[k].is_set && !s->ns[k].path)
                         flags |= (unsigned long) ns_flags[k];
-        if (join_pid_ns(s, err) < 0)
+        if (join_pid_ns(s, err) < 0 || root_tree_open(s, flags, &tree, err) < 0)
                 return -1;
+        child.root_tree = tree;
         cg = cgroup_prepare(o, s);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return den_error_set(err, errno, "socketpair");

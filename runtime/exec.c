@@ -555,6 +555,7 @@ int rt_exec(const struct rt_exec_opts *o, struct rt_container **ret, den_error *
                                    .sync_fd = sv[1],
                                    .bpf = bpf,
                                    .bpf_len = child.bpf_len,
+                                   .root_tree = -1,
                                    .bpf_flags = spec->seccomp ? rt_seccomp_load_flags(spec->seccomp)
                                                               : 0 };
         for (int i = 0; i < 3; i++)

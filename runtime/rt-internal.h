@@ -148,6 +148,7 @@ struct rt_child {
         const void *bpf; /* compiled seccomp program, NULL: none */
         size_t bpf_len;
         unsigned bpf_flags;
+        int root_tree; /* create, own user namespace: the rootfs as a detached mount; else -1 */
 };
 
 /* In the child: sends err to the parent and exits with its exit_status (or 1). */

@@ -531,10 +531,12 @@ static int short_lowerdir(struct store *s, char *const *layers, char **ret, den_
 struct mount_plan {
         struct store *s;
         const struct store_container *c;
-        char *const *layers; /* base first */
-        int bdfd;            /* O_PATH of containers/<id> */
-        int target_fd;       /* O_PATH of containers/<id>/rootfs */
-        char *bundle;        /* absolute path of containers/<id> */
+        char *const *layers;                   /* base first */
+        int bdfd;                              /* O_PATH of containers/<id> */
+        int target_fd;                         /* O_PATH of containers/<id>/rootfs */
+        char *bundle;                          /* absolute path of containers/<id> */
+        const struct store_idmap *uids, *gids; /* the container's own mapping, or none */
+        size_t n_uids, n_gids;
 };
 
 static size_t option_max(void)
@@ -645,6 +647,23 @@ static int fuse_mount(const struct mount_plan *p, den_error **err)
                 return -1;
         opts = xasprintf("lowerdir=%s,upperdir=%s/diff,workdir=%s/work", lower, p->bundle,
                          p->bundle);
+        if (p->n_uids || p->n_gids) {
+                /* "C:H:N:C2:H2:N2...", the container's own map: a file of den's C shows as
+                 * den's H, which the container's namespace shows as C again; allow_other:
+                 * the container's ids are not den's root, who mounts it */
+                struct den_buf b = { 0 };
+
+                den_buf_printf(&b, "%s,allow_other,uidmapping=", opts);
+                for (size_t i = 0; i < p->n_uids; i++)
+                        den_buf_printf(&b, "%s%u:%u:%u", i ? ":" : "", p->uids[i].container_id,
+                                       p->uids[i].host_id, p->uids[i].size);
+                den_buf_printf(&b, ",gidmapping=");
+                for (size_t i = 0; i < p->n_gids; i++)
+                        den_buf_printf(&b, "%s%u:%u:%u", i ? ":" : "", p->gids[i].container_id,
+                                       p->gids[i].host_id, p->gids[i].size);
+                free(opts);
+                opts = b.data;
+        }
         target = xasprintf("%s/rootfs", p->bundle);
         /* fuse-overlayfs reads the same whiteouts (0:0 devices) and user.overlay.opaque */
         r = helper_run((char *const[]){ "fuse-overlayfs", "-o", opts, target, NULL }, &msg);
@@ -682,6 +701,14 @@ static int mount_driver(struct mount_plan *p, den_error **err)
                 return fuse_mount(p, err);
         if (!streq(p->c->driver, "overlay"))
                 return den_error_set(err, EINVAL, "unknown storage driver \"%s\"", p->c->driver);
+        if (p->n_uids || p->n_gids) {
+                if (!fuse_is_usable())
+                        return den_error_set(err, 0,
+                                             "a user namespace of the container's own needs "
+                                             "fuse-overlayfs and /dev/fuse with the overlay "
+                                             "driver");
+                return fuse_mount(p, err);
+        }
         if (overlay_mount(p, &e) == 0)
                 return 0;
         if (!overlay_error_is_fallback(e) || !fuse_is_usable()) {
@@ -696,16 +723,31 @@ static int mount_driver(struct mount_plan *p, den_error **err)
 int store_container_mount(struct store *s, const struct store_container *c, char **ret_path,
                           den_error **err)
 {
+        return store_container_mount_mapped(s, c, NULL, 0, NULL, 0, ret_path, err);
+}
+
+int store_container_mount_mapped(struct store *s, const struct store_container *c,
+                                 const struct store_idmap *uids, size_t n_uids,
+                                 const struct store_idmap *gids, size_t n_gids, char **ret_path,
+                                 den_error **err)
+{
         _cleanup_(store_image_freep) struct store_image *img = NULL;
         _cleanup_free_ char *rel = NULL;
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int bdfd = -EBADF;
         _cleanup_close_ int target = -EBADF;
-        struct mount_plan p = { .s = s, .c = c };
+        struct mount_plan p = {
+                .s = s, .c = c, .uids = uids, .gids = gids, .n_uids = n_uids, .n_gids = n_gids
+        };
 
         if (!c->id || !den_hex_is_valid(c->id, 64) || s->root_dfd < 0)
                 return den_error_set(err, EINVAL, "mount rootfs: invalid container");
         path = xasprintf("%s/containers/%s/rootfs", s->root, c->id);
+        if (streq(c->driver, "vfs") && (n_uids || n_gids))
+                return den_error_set(err, 0,
+                                     "container %.12s: the vfs driver cannot show its root to a "
+                                     "user namespace of the container's own",
+                                     c->id);
         if (streq(c->driver, "vfs")) {
                 *ret_path = steal_ptr(path);
                 return 0;

@@ -235,6 +235,20 @@ int store_image_container_count(struct store *s, const char *image_id, den_error
  * mount. Returns the path of the root in *ret_path. Idempotent within a namespace. */
 int store_container_mount(struct store *s, const struct store_container *c, char **ret_path,
                           den_error **err);
+/* One range of a container's own user namespace: its ids container_id.. are den's
+ * host_id.. (size of them). */
+struct store_idmap {
+        uint32_t container_id, host_id, size;
+};
+/* store_container_mount for a container with a user namespace of its own: the root shows each
+ * file with the id the container must see it as (den's N as the container's N), through
+ * fuse-overlayfs's uidmapping/gidmapping, for overlay as well (the kernel's overlay cannot
+ * be idmapped; both read the same layers and diff/). vfs cannot show another mapping: an
+ * error. With no ranges it is store_container_mount. */
+int store_container_mount_mapped(struct store *s, const struct store_container *c,
+                                 const struct store_idmap *uids, size_t n_uids,
+                                 const struct store_idmap *gids, size_t n_gids, char **ret_path,
+                                 den_error **err);
 int store_container_unmount(struct store *s, const struct store_container *c, den_error **err);
 /* Which driver a new store uses by default here: "overlay" when the kernel mounts overlay in
  * a user namespace with userxattr, else "fuse-overlayfs" when /dev/fuse and fuse-overlayfs

@@ -163,6 +163,57 @@ passwd"
         driver_suite vfs
 }
 
+# A user namespace of the container's own sees the image's owners as they are (root's files as
+# 0, the user 1000's as 1000) and writes as its own root.
+idmap_suite() {
+        local d=$1
+        need_driver "$d"
+        run_den --storage-driver "$d" pull -q --tls-verify=false "$IMG"
+        assert_success
+        if [ "$d" = vfs ]; then
+                run_den --storage-driver "$d" run --rm --network none --uidmap 0:1:5000 "$IMG" true
+                assert_failure 125
+                assert_output --partial "the vfs driver cannot show its root to a user namespace of the container's own"
+                return
+        fi
+        run_den --storage-driver "$d" run --rm --network none --uidmap 0:1:5000 --gidmap 0:1:5000 "$IMG" sh -c \
+                'id -u; tr -s " " < /proc/self/uid_map; stat -c %u:%g /etc/passwd /home/user/owned /etc/hosts;
+                 touch /new; stat -c %u:%g /new; echo 127.0.0.2 x >> /etc/hosts && echo hosts written'
+        assert_success
+        assert_output "0
+ 0 1 5000
+0:0
+1000:1000
+0:0
+0:0
+hosts written"
+        run_den --storage-driver "$d" run --rm --network none --userns nomap "$IMG" sh -c \
+                'id -u; stat -c %u:%g /etc/passwd /home/user/owned'
+        assert_success
+        assert_output "0
+0:0
+1000:1000"
+        run_den --storage-driver "$d" run --rm --network none --userns keep-id "$IMG" sh -c \
+                'id -u; stat -c %u:%g /etc/passwd /home/user/owned'
+        assert_success
+        assert_output "$(id -u)
+0:0
+1000:1000"
+        assert_store_clean
+}
+
+@test "driver overlay: --uidmap, --userns nomap and keep-id show the image's owners" {
+        idmap_suite overlay
+}
+
+@test "driver fuse-overlayfs: --uidmap, --userns nomap and keep-id show the image's owners" {
+        idmap_suite fuse-overlayfs
+}
+
+@test "driver vfs: a user namespace of the container's own is refused clearly" {
+        idmap_suite vfs
+}
+
 @test "a store made with one driver refuses the others" {
         local d o
         for d in overlay fuse-overlayfs vfs; do
