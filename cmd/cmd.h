@@ -107,9 +107,9 @@ int cmd_resolve_pull_refs(const char *name, struct img_ref ***ret, size_t *ret_n
 /* The command implementations, one file each. */
 extern const struct cmd cmd_info, cmd_version, cmd_pull, cmd_images, cmd_rmi, cmd_tag, cmd_untag,
         cmd_image_inspect, cmd_inspect, cmd_image_exists, cmd_image_prune, cmd_login, cmd_logout,
-        cmd_push, cmd_save, cmd_load, cmd_import, cmd_completion, cmd_unshare, cmd_oci_run, cmd_run,
-        cmd_create, cmd_start, cmd_attach, cmd_stop, cmd_kill, cmd_rm, cmd_wait, cmd_ps, cmd_logs,
-        cmd_container_inspect, cmd_container_exists, cmd_port, cmd_rename, cmd_container_prune,
-        cmd_container_cleanup;
+        cmd_push, cmd_save, cmd_load, cmd_import, cmd_completion, cmd_unshare, cmd_system_migrate,
+        cmd_oci_run, cmd_run, cmd_create, cmd_start, cmd_attach, cmd_stop, cmd_kill, cmd_rm,
+        cmd_wait, cmd_ps, cmd_logs, cmd_container_inspect, cmd_container_exists, cmd_port,
+        cmd_rename, cmd_container_prune, cmd_container_cleanup;
 extern const struct cmd cmd_exec;
 extern const struct cmd cmd_cp, cmd_top, cmd_mount, cmd_umount, cmd_restart;

@@ -21,6 +21,7 @@ const struct cmd *const cmd_table[] = {
         &cmd_version,
         &cmd_completion,
         &cmd_unshare,
+        &cmd_system_migrate,
         &cmd_run,
         &cmd_create,
         &cmd_start,

@@ -146,6 +146,8 @@ static int create_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_run
         rec.image_id = img->id;
         rec.image_name = img->names && img->names[0] ? img->names[0] : (char *) image;
         rec.config = config;
+        rec.is_config_volatile =
+                json_is_true(json_object_get(json_object_get(config, "HostConfig"), "AutoRemove"));
         rec.meta = json_pack("{s:o, s:{s:s}}", "config", cmd_ctr_brief_config(config), "state",
                              "Status", "created");
         r = store_container_create(s, &rec, err);

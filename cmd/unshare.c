@@ -34,3 +34,25 @@ const struct cmd cmd_unshare = {
         .flags = CMD_F_USERNS | CMD_F_MOUNTNS | CMD_F_STOP_AT_ARG,
         .run = run,
 };
+
+/* podman stops its pause process here; den's counterpart is the holder of its user
+ * namespace, which the next command that needs the namespace starts again. */
+static int run_migrate(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
+{
+        (void) ctx;
+        (void) a;
+        return rt_userns_holder_stop(err);
+}
+
+const struct cmd cmd_system_migrate = {
+        .name = "system migrate",
+        .usage = "[options]",
+        .summary = "Stop the process that keeps den's user namespace between commands",
+        .description = "den keeps the user namespace of its first command in a holder process "
+                       "(den-userns), which later commands join instead of running newuidmap "
+                       "and newgidmap again. This stops it, as after an edit of /etc/subuid or "
+                       "/etc/subgid; the next command starts a new one.",
+        .opts = opts,
+        .max_args = 0,
+        .run = run_migrate,
+};

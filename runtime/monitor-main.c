@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -845,6 +846,13 @@ int main(int argc, char **argv)
         };
         int fg;
 
+        /* den's user namespace kept between commands (runtime/userns.c): nothing to do but
+         * be there, until SIGTERM or the end of the session */
+        if (argc == 2 && streq(argv[1], "--hold-userns")) {
+                (void) prctl(PR_SET_NAME, "den-userns");
+                for (;;)
+                        pause();
+        }
         parse_args(&m, argc, argv);
         setup(&m);
         reap(&m); /* the init may have exited before SIGCHLD was blocked */

@@ -10,8 +10,7 @@
 #define DEN_LIBEXECDIR "/usr/local/libexec/den"
 #endif
 
-/* $DEN_MONITOR, else den-monitor beside the running executable, else the libexec dir. */
-static char *monitor_path(void)
+char *rt_monitor_path(void)
 {
         const char *env = getenv("DEN_MONITOR");
         _cleanup_free_ char *self = NULL;
@@ -108,7 +107,7 @@ static void push_str(char ***argv, const char *flag, const char *v)
 int rt_monitor_exec(const struct rt_monitor_opts *o, den_error **err)
 {
         _cleanup_strv_ char **argv = NULL;
-        _cleanup_free_ char *path = monitor_path();
+        _cleanup_free_ char *path = rt_monitor_path();
         _cleanup_free_ int *kept = xcalloc(o->n_keep_fds + 6, sizeof(int));
         int out_fd, err_fd, in_fd, attach_fd, ready_fd, null_fd;
         char pid[24];

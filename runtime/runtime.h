@@ -52,6 +52,13 @@ void rt_userns_free(struct rt_userns *u);
  * mapping (newuidmap/newgidmap run in parallel from a helper outside it) and becomes root
  * there. Must run before any thread is started. */
 int rt_userns_enter(const struct rt_userns *u, den_error **err);
+/* den's user namespace outlives each command in a holder process (den-monitor
+ * --hold-userns, its pid in $XDG_RUNTIME_DIR/den-userns.pid): rt_userns_enter joins it when
+ * its mappings are the plan's, and otherwise enters a new namespace as described and leaves
+ * a holder in it. Stops the holder; 0 when none ran. */
+int rt_userns_holder_stop(den_error **err);
+/* $DEN_MONITOR, else den-monitor beside the running executable, else the libexec dir. */
+char *rt_monitor_path(void);
 /* Like rt_userns_enter, but joins the user namespace of pid (a container's init, made by
  * another den process with the same plan) instead of creating one: namespaces of that
  * container can only be joined from there. Refused when its mappings are not the plan's. */

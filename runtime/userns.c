@@ -7,8 +7,10 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -479,6 +481,153 @@ static int mark_inside(den_error **err)
         return 0;
 }
 
+/* ---------------------------------------------------------------- the holder
+ *
+ * newuidmap and newgidmap are setuid programs: running both costs some 10 ms, a quarter of
+ * a whole `run --rm`. So the namespace of the first command is kept by a holder process that
+ * does nothing else (den-monitor --hold-userns, some 200 kB), and later commands join it with
+ * setns when its maps are the plan's (an edited /etc/subuid gets a new namespace and holder).
+ * Joining gives the same ids and the same powers as a new namespace: the user owns both.
+ * The holder's pid and start time are in $XDG_RUNTIME_DIR/den-userns.pid (a tmpfs of the
+ * user's, gone at logout with the holder); without a usable XDG_RUNTIME_DIR every command
+ * makes its own namespace, as before. */
+
+#define HOLDER_PID "den-userns.pid"
+#define HOLDER_LOCK "den-userns.lock"
+
+/* The user's runtime directory: absolute, a directory of ours, not group/world writable. */
+static int holder_dir(void)
+{
+        const char *x = getenv("XDG_RUNTIME_DIR");
+        struct stat st;
+        int fd;
+
+        if (!x || x[0] != '/')
+                return -1;
+        fd = open(x, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        if (fstat(fd, &st) < 0 || st.st_uid != getuid() || (st.st_mode & 0022)) {
+                (void) close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* The recorded holder while it lives (same pid and start time), else 0. */
+static pid_t holder_read(int dfd)
+{
+        _cleanup_free_ char *text = NULL;
+        unsigned long long start = 0;
+        int pid = 0;
+
+        if (den_read_file_at(dfd, HOLDER_PID, 64, &text, NULL) < 0 ||
+            sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 1 ||
+            rt_pid_start_time(pid) != (uint64_t) start)
+                return 0;
+        return pid;
+}
+
+static bool holder_maps_match(const struct rt_userns *u, pid_t pid);
+
+/* Joins the holder's namespace when its maps are the plan's: 0; else -1 and *ret_stale gets
+ * a live holder of other maps. */
+static int holder_join(const struct rt_userns *u, int dfd, pid_t *ret_stale)
+{
+        _cleanup_close_ int fd = -EBADF;
+        pid_t pid = holder_read(dfd);
+        char path[64];
+
+        *ret_stale = 0;
+        if (pid <= 0)
+                return -1;
+        if (!holder_maps_match(u, pid)) {
+                *ret_stale = pid;
+                return -1;
+        }
+        (void) snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) {
+                den_debug("join the user namespace of holder %d: %s", (int) pid, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+/* Forks the holder in the namespace just entered and records it. Best effort: without it
+ * the next command makes a namespace of its own. */
+static void holder_spawn(int dfd)
+{
+        _cleanup_free_ char *mon = rt_monitor_path();
+        char text[64];
+        pid_t pid;
+
+        pid = fork();
+        if (pid < 0) {
+                den_debug("fork the user namespace holder: %s", strerror(errno));
+                return;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+                /* nothing of the command: no terminal, no stdio, no fds, no working dir */
+                (void) setsid();
+                if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+                        _exit(1);
+                (void) syscall(SYS_close_range, 3U, ~0U, 0U);
+                if (chdir("/") < 0)
+                        _exit(1);
+                execl(mon, "den-monitor", "--hold-userns", (char *) NULL);
+                _exit(127);
+        }
+        (void) snprintf(text, sizeof(text), "%d %llu\n", (int) pid,
+                        (unsigned long long) rt_pid_start_time(pid));
+        if (den_write_file_replace_at(dfd, HOLDER_PID, text, strlen(text), 0600) < 0)
+                den_debug("record the user namespace holder: %s", strerror(errno));
+}
+
+/* Enters a namespace of den's, joining the holder's when there is one that fits. */
+static int enter_shared(const struct rt_userns *u, den_error **err)
+{
+        _cleanup_close_ int dfd = holder_dir();
+        _cleanup_close_ int lock = -EBADF;
+        pid_t stale = 0;
+
+        if (dfd < 0)
+                return enter_mapped(u, err);
+        if (holder_join(u, dfd, &stale) == 0)
+                return 0;
+        /* one command makes the holder; the others wait for it and join */
+        lock = openat(dfd, HOLDER_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock >= 0 && flock(lock, LOCK_EX) < 0)
+                lock = -EBADF;
+        if (lock >= 0 && holder_join(u, dfd, &stale) == 0)
+                return 0;
+        if (enter_mapped(u, err) < 0)
+                return -1;
+        if (lock >= 0) {
+                holder_spawn(dfd);
+                /* its namespace has maps that /etc/subuid no longer gives */
+                if (stale > 0)
+                        (void) kill(stale, SIGTERM);
+        }
+        return 0;
+}
+
+int rt_userns_holder_stop(den_error **err)
+{
+        _cleanup_close_ int dfd = holder_dir();
+        pid_t pid;
+
+        if (dfd < 0)
+                return 0;
+        pid = holder_read(dfd);
+        (void) unlinkat(dfd, HOLDER_PID, 0);
+        if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH)
+                return den_error_set(err, errno, "stop the user namespace holder %d", (int) pid);
+        return 0;
+}
+
 /*
  * TRUST BOUNDARY: an ordinary user becomes root in a new user namespace.
  *
@@ -500,6 +649,10 @@ static int mark_inside(den_error **err)
  *  - Inside, root owns only the user's own files (their uid is 0 there) and files of the
  *    subordinate ids; files of other users stay unmapped (nobody), and capabilities in the
  *    namespace do not apply to them. Environment, cwd and HOME are unchanged.
+ *  - A later command joins the namespace kept by the holder (see above) only after reading
+ *    the holder's uid_map and gid_map and finding exactly the plan's lines; setns itself
+ *    admits only a namespace the user owns. So a joined namespace gives what a new one
+ *    would, and a holder of an older /etc/subuid is replaced, never joined.
  * The process must be single-threaded (the kernel refuses otherwise). If an error occurs
  * after unshare(), the process is left in an unmapped namespace and should exit.
  */
@@ -509,7 +662,7 @@ int rt_userns_enter(const struct rt_userns *u, den_error **err)
 
         if (plan_check(u, err) < 0)
                 return den_error_wrap(err, "enter user namespace");
-        r = u->is_single ? enter_single(u, err) : enter_mapped(u, err);
+        r = u->is_single ? enter_single(u, err) : enter_shared(u, err);
         if (r == 0)
                 r = become_root(!u->is_single, err);
         if (r == 0)
@@ -547,6 +700,12 @@ static bool map_matches(pid_t pid, const char *file, const struct rt_idmap *m, s
         while (*p == ' ' || *p == '\n')
                 p++;
         return *p == '\0';
+}
+
+static bool holder_maps_match(const struct rt_userns *u, pid_t pid)
+{
+        return map_matches(pid, "uid_map", u->uidmap, u->n_uidmap) &&
+               map_matches(pid, "gid_map", u->gidmap, u->n_gidmap);
 }
 
 int rt_userns_join(const struct rt_userns *u, pid_t pid, den_error **err)

@@ -598,10 +598,15 @@ static int config_write(struct store *s, int cdfd, int bdfd, const struct store_
         if (len > STORE_MAX_CONFIG_JSON)
                 return den_error_set(err, EFBIG, "the configuration of %.12s exceeds %zu MiB",
                                      c->id, STORE_MAX_CONFIG_JSON >> 20);
-        r = den_write_file_atomic_at(bdfd, "container.json", text, len, 0600);
+        if (c->is_config_volatile)
+                r = den_write_file_replace_at(bdfd, "container.json", text, len, 0600);
+        else
+                r = den_write_file_atomic_at(bdfd, "container.json", text, len, 0600);
         if (r < 0)
                 return den_error_set(err, -r, "write \"%s/containers/%s/container.json\"", s->root,
                                      c->id);
+        if (c->is_config_volatile)
+                return 0;
         dfd = openat(cdfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0 || fsync(dfd) < 0)
                 return den_error_set(err, errno, "sync \"%s/containers\"", s->root);
@@ -729,6 +734,7 @@ int store_container_create(struct store *s, struct store_container *c, den_error
                 .driver = xstrdup(c->driver ? c->driver : store_driver(s)),
                 .meta = c->meta ? json_deep_copy(c->meta) : json_object(),
                 .config = c->config ? json_incref(c->config) : json_object(),
+                .is_config_volatile = c->is_config_volatile,
         };
         struct create_arg a = { .c = c, .rec = &rec };
         _cleanup_close_ int cdfd = -EBADF;

@@ -166,19 +166,22 @@ int store_images_parse(const char *buf, size_t len, struct store_image ***ret, s
  */
 
 struct store_container {
-        char *id;         /* 64 hex */
-        char *name;       /* unique among containers */
-        char *image_id;   /* 64 hex; the image must exist while the container does */
-        char *image_name; /* as the user named it ("docker.io/library/busybox:latest") */
-        int64_t created;  /* unix time, ns */
-        char *driver;     /* the storage driver its rootfs uses ("overlay", "fuse-overlayfs",
-                           * "vfs"): fixed at creation */
-        json_t *meta;     /* cmd's brief record (what listing containers needs), kept
-                           * verbatim in containers.json; an object */
-        json_t *config;   /* cmd's full configuration, kept verbatim in the container's
-                           * container.json: an object, given to store_container_create and
-                           * never changed; NULL in a record read from the list until
-                           * store_container_load_config */
+        char *id;                /* 64 hex */
+        char *name;              /* unique among containers */
+        char *image_id;          /* 64 hex; the image must exist while the container does */
+        char *image_name;        /* as the user named it ("docker.io/library/busybox:latest") */
+        int64_t created;         /* unix time, ns */
+        char *driver;            /* the storage driver its rootfs uses ("overlay", "fuse-overlayfs",
+                                  * "vfs"): fixed at creation */
+        json_t *meta;            /* cmd's brief record (what listing containers needs), kept
+                                  * verbatim in containers.json; an object */
+        json_t *config;          /* cmd's full configuration, kept verbatim in the container's
+                                  * container.json: an object, given to store_container_create and
+                                  * never changed; NULL in a record read from the list until
+                                  * store_container_load_config */
+        bool is_config_volatile; /* create: config written without fsync (a container that
+                                  * is removed at its exit: after a crash its record may
+                                  * name a damaged config, and rm still removes it) */
 };
 
 void store_container_free(struct store_container *c);

@@ -382,3 +382,39 @@ three"
     run_den ps -a -q
     assert_output ""
 }
+
+@test "den's user namespace is kept between commands; system migrate lets it go" {
+    local first holder
+    run_den system migrate
+    assert_success
+    run_den run --rm --network none "$IMG" readlink /proc/self/ns/user
+    assert_success
+    first=$output
+    # kept by a process of its own, in that namespace, outside every command
+    holder=$(cut -d' ' -f1 "$XDG_RUNTIME_DIR/den-userns.pid")
+    [ "$(cat "/proc/$holder/comm")" = den-userns ]
+    [ "$(readlink "/proc/$holder/ns/user")" = "$first" ]
+    run_den run --rm --network none "$IMG" readlink /proc/self/ns/user
+    assert_output "$first"
+    run_den system migrate
+    assert_success
+    # gone (a zombie until reaped has no namespace left)
+    for _ in $(seq 50); do
+        readlink "/proc/$holder/ns/user" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    run readlink "/proc/$holder/ns/user"
+    assert_failure
+    run_den run --rm --network none "$IMG" readlink /proc/self/ns/user
+    assert_success
+    [ "$output" != "$first" ]
+    # without a runtime directory of the user's, each command makes a namespace of its own
+    run env -u XDG_RUNTIME_DIR "$DEN" --root "$BATS_TEST_TMPDIR/root" --runroot "$BATS_TEST_TMPDIR/run" \
+        run --rm --network none "$IMG" readlink /proc/self/ns/user
+    assert_success
+    first=$output
+    run env -u XDG_RUNTIME_DIR "$DEN" --root "$BATS_TEST_TMPDIR/root" --runroot "$BATS_TEST_TMPDIR/run" \
+        run --rm --network none "$IMG" readlink /proc/self/ns/user
+    assert_success
+    [ "$output" != "$first" ]
+}
