@@ -418,3 +418,34 @@ three"
     assert_success
     [ "$output" != "$first" ]
 }
+
+@test "a recorded holder whose maps are not den's is replaced, never joined" {
+    local fake fake_ns start out
+    # a process of the user's in a namespace that maps only the user's own id
+    unshare -r sleep 300 3>&- &
+    fake=$!
+    for _ in $(seq 50); do
+        [ "$(readlink "/proc/$fake/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+        sleep 0.1
+    done
+    fake_ns=$(readlink "/proc/$fake/ns/user")
+    start=$(awk '{ print $22 }' "/proc/$fake/stat")
+    echo "$fake $start" >"$XDG_RUNTIME_DIR/den-userns.pid"
+    run_den run --rm --network none "$IMG" readlink /proc/self/ns/user
+    assert_success
+    out=$output
+    [ "$out" != "$fake_ns" ]
+    # the new holder is recorded and holds the namespace the container ran in
+    holder=$(cut -d' ' -f1 "$XDG_RUNTIME_DIR/den-userns.pid")
+    [ "$holder" != "$fake" ]
+    [ "$(readlink "/proc/$holder/ns/user")" = "$out" ]
+    # and the one of other maps was stopped, by SIGTERM
+    for _ in $(seq 50); do
+        readlink "/proc/$fake/ns/user" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    run readlink "/proc/$fake/ns/user"
+    assert_failure
+    run wait "$fake"
+    assert_failure 143
+}
