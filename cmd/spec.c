@@ -594,6 +594,9 @@ static int ns_add(json_t *nss, const char *type, const char *mode, pid_t pid, co
                                              "running",
                                              type, mode + 10);
                 path = xasprintf("/proc/%d/ns/%s", (int) pid, nsname);
+        } else if (pid > 0) {
+                /* made before the container: its network namespace, started early */
+                path = xasprintf("/proc/%d/ns/%s", (int) pid, nsname);
         }
         json_array_append_new(nss, path ? json_pack("{s:s, s:s}", "type", type, "path", path)
                                         : json_pack("{s:s}", "type", type));

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,8 +68,8 @@ static void net_early_begin(void *arg, pid_t pid, int netns_fd, int userns_fd)
 }
 
 static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct start_fds *f,
-                                      struct net_config *nc, const char *den_exe, const char *root,
-                                      const char *runroot)
+                                      struct net_config *nc, struct net_handle *pre,
+                                      const char *den_exe, const char *root, const char *runroot)
 {
         _cleanup_free_ char *rundir = NULL;
         _cleanup_free_ char *exit_path = den_path_join(c->userdata, "exit");
@@ -78,7 +79,8 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                 json_object_get(cmd_ctr_cfg(c, "HostConfig", "LogConfig"), "Type"));
         struct rt_container *ctr = NULL;
         struct net_handle *nh = NULL;
-        struct net_early early = { .nc = nc };
+        /* a network begun by den before this process (early_net_applies) */
+        struct net_early early = { .nc = nc, .nh = pre, .has_run = pre != NULL };
         den_error *e = NULL;
         int code = 0, rundir_fd = -1, cache_fd = -1;
         int keep[16];
@@ -115,7 +117,7 @@ static _Noreturn void monitor_process(struct store *s, struct cmd_ctr *c, struct
                             .seccomp_cache_dfd = cache_fd,
                             .oci_runtime = runtime && *runtime ? runtime : NULL,
                             .oci_root = oci_root,
-                            .on_namespaces = nc ? net_early_begin : NULL,
+                            .on_namespaces = nc && !pre ? net_early_begin : NULL,
                             .on_namespaces_arg = &early,
                     },
                     &ctr, &e) < 0) {
@@ -362,6 +364,75 @@ size_t cmd_ctr_shared_ns_names(const struct cmd_ctr *c, const char *names[2])
         return n;
 }
 
+/* ---------------------------------------------------------------- the early network
+ *
+ * slirp4netns takes some 10 ms to come up (its fork into the namespace for the tap, its
+ * sandbox and seccomp filter). For a container in den's own user namespace and den's own
+ * runtime, den makes the network namespace before anything else (a child that unshares it and
+ * waits) and starts slirp4netns right away, so that its start overlaps the mount, the name
+ * files, the spec and the monitor's fork; the init joins that namespace by path. A container
+ * with a user namespace of its own keeps a network namespace created in it (its root needs
+ * the capabilities over it), and external runtimes make their own. */
+
+struct netns_holder {
+        pid_t pid;
+        int ctl; /* the holder exits when den's end closes (den died) */
+};
+
+/* Its copies of ctl may live on in forks (the port forwarder): it is killed, not asked. */
+static void netns_holder_stop(struct netns_holder *h)
+{
+        if (h->pid <= 0)
+                return;
+        close_fd(&h->ctl);
+        (void) kill(h->pid, SIGKILL);
+        (void) waitpid(h->pid, NULL, 0);
+        h->pid = 0;
+}
+
+static int netns_holder_start(struct netns_holder *h, den_error **err)
+{
+        int sv[2];
+        char b = 0;
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return den_error_set(err, errno, "socketpair");
+        pid = fork();
+        if (pid < 0) {
+                (void) close(sv[0]);
+                (void) close(sv[1]);
+                return den_error_set(err, errno, "fork");
+        }
+        if (pid == 0) {
+                (void) close(sv[0]);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (unshare(CLONE_NEWNET) < 0 || write(sv[1], "n", 1) != 1)
+                        _exit(1);
+                /* until den closes its end (or dies) */
+                while (read(sv[1], &b, 1) > 0)
+                        ;
+                _exit(0);
+        }
+        (void) close(sv[1]);
+        h->pid = pid;
+        h->ctl = sv[0];
+        if (read(h->ctl, &b, 1) != 1) {
+                netns_holder_stop(h);
+                return den_error_set(err, 0, "create the container's network namespace");
+        }
+        return 0;
+}
+
+static bool early_net_applies(const struct cmd_ctr *c, const struct net_config *nc)
+{
+        const char *runtime = cmd_ctr_cfg_str(c, "Den", "runtime");
+        const char *userns =
+                json_string_value(json_object_get(cmd_ctr_cfg(c, "Den", "userns"), "mode"));
+
+        return nc->mode == NET_SLIRP4NETNS && !(runtime && *runtime) && !(userns && *userns);
+}
+
 int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                   const struct cmd_start_opts *o, int *ret_exit_code, den_error **err)
 {
@@ -370,6 +441,8 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         _cleanup_free_ char *rootfs = NULL;
         uid_t root_uid = 0;
         gid_t root_gid = 0;
+        struct netns_holder nsh = { 0, -1 };
+        struct net_handle *pre = NULL;
         _cleanup_free_ char *den_exe = NULL;
         _cleanup_free_ char *hostname = NULL;
         json_auto_t *spec = NULL;
@@ -389,11 +462,16 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                         return den_error_set(err, errno, "readlink /proc/self/exe");
                 den_exe = xstrndup(buf, (size_t) n);
         }
-        if (prepare_mounts(ctx, s, c, &rootfs, &root_uid, &root_gid, err) < 0)
-                return den_error_wrap(err, "mount the root of %s", c->rec->name);
-        /* the name files and config.json, written afresh at every start */
         if (net_config_from_json(json_object_get(c->config, "Network"), &nc, err) < 0)
                 return -1;
+        if (early_net_applies(c, &nc) && (netns_holder_start(&nsh, err) < 0 ||
+                                          net_setup_begin(&nc, nsh.pid, -1, -1, &pre, err) < 0))
+                goto out;
+        if (prepare_mounts(ctx, s, c, &rootfs, &root_uid, &root_gid, err) < 0) {
+                den_error_wrap(err, "mount the root of %s", c->rec->name);
+                goto out;
+        }
+        /* the name files and config.json, written afresh at every start */
         udfd = open(c->userdata, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (udfd < 0) {
                 den_error_set(err, errno, "open %s", c->userdata);
@@ -437,6 +515,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                         .userns = ctx->userns,
                         .host_uid = ctx->userns ? ctx->userns->uidmap[0].host_id : getuid(),
                         .host_gid = ctx->userns ? ctx->userns->gidmap[0].host_id : getgid(),
+                        .netns_pid = nsh.pid,
                 };
                 _cleanup_free_ char *text = NULL;
                 int bdfd;
@@ -483,7 +562,10 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                 goto out;
         }
         if (m == 0)
-                monitor_process(s, c, &f, has_net ? &nc : NULL, den_exe, ctx->root, ctx->runroot);
+                monitor_process(s, c, &f, has_net ? &nc : NULL, pre, den_exe, ctx->root,
+                                ctx->runroot);
+        /* the monitor process has its own copies */
+        net_handle_release(steal_ptr(pre));
         close_fd(&f.report[1]);
         close_fd(&f.attach[1]);
         for (int i = 0; i < 2; i++) {
@@ -493,6 +575,8 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         }
         r = read_report(f.report[0], &code, err);
         close_fd(&f.report[0]);
+        /* the init is in the namespace by now, or gone */
+        netns_holder_stop(&nsh);
         if (r < 0) {
                 /* it never ran: exited with the code podman gives (126, 127, 125) */
                 const struct rt_exit ex = { .exit_code = code, .finished_ns = now_ns() };
@@ -543,6 +627,8 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                 r = 0;
         }
 out:
+        net_teardown(pre);
+        netns_holder_stop(&nsh);
         if (udfd >= 0)
                 close(udfd);
         for (int i = 0; i < 2; i++) {

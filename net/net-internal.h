@@ -56,6 +56,9 @@ int net_slirp_add_ports(const struct net_slirp *s, const struct net_config *c, d
 void net_slirp_stop(struct net_slirp *s, bool kill_it);
 /* Removes the API socket's path and directory (slirp4netns keeps listening on its fd). */
 void net_slirp_forget_api(struct net_slirp *s);
+/* Closes this process's copies of s's fds and frees it, leaving slirp4netns and its API
+ * socket to the process that forked with the same copies. */
+void net_slirp_release(struct net_slirp *s);
 /* Parses one reply of slirp4netns's API socket: 0 for {"return": ...}, -1 with err (the
  * reply's "desc") for {"error": ...} or anything else. */
 int net_slirp_parse_reply(const char *buf, size_t len, den_error **err);

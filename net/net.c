@@ -169,8 +169,6 @@ static int finish_slirp(struct net_config *c, struct net_handle *h, den_error **
         if (net_lo_up(h->netns_fd, err) < 0)
                 return -1;
         if (c->is_slirp_port_handler) {
-                /* The listeners only reserved the ports (and chose the random ones). */
-                net_listeners_close(steal_ptr(h->listeners), h->n_listeners);
                 if (net_slirp_add_ports(&h->slirp, c, err) < 0)
                         return -1;
                 /* slirp4netns keeps its listening socket; the path is no longer needed. */
@@ -233,8 +231,18 @@ int net_setup_begin(struct net_config *c, pid_t pid, int netns_fd, int userns_fd
                 case NET_SLIRP4NETNS:
                         /* Host ports first: a port in use fails the start before anything
                          * runs. */
-                        if (net_ports_bind(c, &h->listeners, &h->n_listeners, err) < 0 ||
-                            net_slirp_spawn(c, h->netns_fd, userns_fd, &h->slirp, err) < 0) {
+                        if (net_ports_bind(c, &h->listeners, &h->n_listeners, err) < 0) {
+                                r = -1;
+                                break;
+                        }
+                        /* slirp4netns's handler binds the ports itself: the listeners only
+                         * checked them and chose the random ones; copies kept in forks made
+                         * before its start (the container's init) would keep them busy */
+                        if (c->is_slirp_port_handler) {
+                                net_listeners_close(steal_ptr(h->listeners), h->n_listeners);
+                                h->n_listeners = 0;
+                        }
+                        if (net_slirp_spawn(c, h->netns_fd, userns_fd, &h->slirp, err) < 0) {
                                 r = -1;
                                 break;
                         }
@@ -313,6 +321,21 @@ void net_teardown(struct net_handle *h)
                 net_slirp_stop(&h->slirp, true);
                 h->has_slirp = false;
         }
+        net_handle_free(h);
+}
+
+void net_handle_release(struct net_handle *h)
+{
+        if (!h)
+                return;
+        /* the exit fd is among fds[] and slirp's own: closed once */
+        for (size_t i = 0; i < h->n_fds; i++)
+                if (!h->has_slirp || h->fds[i] != h->slirp.exit_fd)
+                        (void) close(h->fds[i]);
+        h->n_fds = 0;
+        if (h->has_slirp)
+                net_slirp_release(&h->slirp);
+        h->has_slirp = false;
         net_handle_free(h);
 }
 

@@ -124,3 +124,6 @@ void net_teardown(struct net_handle *h);
 /* Frees without stopping anything (after rt_monitor_exec took the fds, or in den): the fds of
  * net_handle_fds stay open. */
 void net_handle_free(struct net_handle *h);
+/* In a process that forked with a handle: closes its own copies of every fd (the child's keep
+ * the network alive) and frees, stopping and unlinking nothing. */
+void net_handle_release(struct net_handle *h);

@@ -234,6 +234,16 @@ void net_slirp_stop(struct net_slirp *s, bool kill_it)
         net_slirp_forget_api(s);
 }
 
+void net_slirp_release(struct net_slirp *s)
+{
+        close_fd_once(&s->ready_fd);
+        close_fd_once(&s->log_fd);
+        close_fd_once(&s->exit_fd);
+        close_fd_once(&s->pidfd);
+        free(steal_ptr(s->api_socket));
+        free(steal_ptr(s->api_dir));
+}
+
 void net_slirp_forget_api(struct net_slirp *s)
 {
         if (s->api_socket)

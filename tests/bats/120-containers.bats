@@ -405,18 +405,29 @@ three"
     done
     run readlink "/proc/$holder/ns/user"
     assert_failure
+    # the next command makes a new one (its inode number may be the old one's: compare pids)
     run_den run --rm --network none "$IMG" readlink /proc/self/ns/user
     assert_success
-    [ "$output" != "$first" ]
-    # without a runtime directory of the user's, each command makes a namespace of its own
-    run env -u XDG_RUNTIME_DIR "$DEN" --root "$BATS_TEST_TMPDIR/root" --runroot "$BATS_TEST_TMPDIR/run" \
-        run --rm --network none "$IMG" readlink /proc/self/ns/user
-    assert_success
     first=$output
+    local holder2
+    holder2=$(cut -d' ' -f1 "$XDG_RUNTIME_DIR/den-userns.pid")
+    [ "$holder2" != "$holder" ]
+    [ "$(readlink "/proc/$holder2/ns/user")" = "$first" ]
+    # without a runtime directory of the user's, each command makes a namespace of its own
+    local pid own
+    run env -u XDG_RUNTIME_DIR "$DEN" --root "$BATS_TEST_TMPDIR/root" --runroot "$BATS_TEST_TMPDIR/run" \
+        run -d --name own --network none "$IMG" sleep 100
+    assert_success
+    pid=$(den_raw inspect --format '{{.State.Pid}}' own)
+    own=$(readlink "/proc/$pid/ns/user")
+    [ "$own" != "$first" ]
     run env -u XDG_RUNTIME_DIR "$DEN" --root "$BATS_TEST_TMPDIR/root" --runroot "$BATS_TEST_TMPDIR/run" \
         run --rm --network none "$IMG" readlink /proc/self/ns/user
     assert_success
+    [ "$output" != "$own" ]
     [ "$output" != "$first" ]
+    run_den rm -f -t 0 own
+    assert_success
 }
 
 @test "a recorded holder whose maps are not den's is replaced, never joined" {

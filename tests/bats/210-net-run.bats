@@ -68,6 +68,19 @@ HTTPD='mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec 
     assert_line "65520"
 }
 
+@test "net run: the container's root may bind port 80, also in a user namespace of its own" {
+    # the network namespace belongs to the user namespace the container's root is root of
+    run_den run --rm "$IMG" sh -c 'httpd -p 80 -h / && echo bound; cat /sys/class/net/tap0/mtu'
+    assert_success
+    assert_output "bound
+65520"
+    run_den run --rm --uidmap 0:1:5000 --gidmap 0:1:5000 "$IMG" \
+        sh -c 'ip -4 addr show tap0 | grep -o "inet [0-9./]*"; httpd -p 80 -h / && echo bound'
+    assert_success
+    assert_output "inet 10.0.2.100/24
+bound"
+}
+
 @test "net run: a published TCP port reaches busybox httpd, also as a non-root container user" {
     local port
     port=$(free_port)
