@@ -600,7 +600,7 @@ static int enter_shared(const struct rt_userns *u, den_error **err)
         /* one command makes the holder; the others wait for it and join */
         lock = openat(dfd, HOLDER_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (lock >= 0 && flock(lock, LOCK_EX) < 0)
-                lock = -EBADF;
+                (void) close(steal_fd(lock));
         if (lock >= 0 && holder_join(u, dfd, &stale) == 0)
                 return 0;
         if (enter_mapped(u, err) < 0)
