@@ -530,28 +530,34 @@ static pid_t holder_read(int dfd)
 
 static bool holder_maps_match(const struct rt_userns *u, pid_t pid);
 
-/* Joins the holder's namespace when its maps are the plan's: 0; else -1 and *ret_stale gets
- * a live holder of other maps. */
-static int holder_join(const struct rt_userns *u, int dfd, pid_t *ret_stale)
+enum holder_state {
+        HOLDER_JOINED,
+        HOLDER_NONE,      /* none recorded, or it is gone */
+        HOLDER_STALE,     /* alive, with maps that are not the plan's */
+        HOLDER_UNJOINABLE /* setns refused (a chroot, say): not a reason for another one */
+};
+
+/* Joins the holder's namespace when its maps are the plan's. */
+static enum holder_state holder_join(const struct rt_userns *u, int dfd, pid_t *ret_pid)
 {
         _cleanup_close_ int fd = -EBADF;
         pid_t pid = holder_read(dfd);
         char path[64];
 
-        *ret_stale = 0;
+        *ret_pid = pid;
         if (pid <= 0)
-                return -1;
-        if (!holder_maps_match(u, pid)) {
-                *ret_stale = pid;
-                return -1;
-        }
+                return HOLDER_NONE;
+        if (!holder_maps_match(u, pid))
+                return HOLDER_STALE;
         (void) snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) pid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) {
+        if (fd < 0) /* it ended a moment ago */
+                return HOLDER_NONE;
+        if (setns(fd, CLONE_NEWUSER) < 0) {
                 den_debug("join the user namespace of holder %d: %s", (int) pid, strerror(errno));
-                return -1;
+                return HOLDER_UNJOINABLE;
         }
-        return 0;
+        return HOLDER_JOINED;
 }
 
 /* Forks the holder in the namespace just entered and records it. Best effort: without it
@@ -591,25 +597,32 @@ static int enter_shared(const struct rt_userns *u, den_error **err)
 {
         _cleanup_close_ int dfd = holder_dir();
         _cleanup_close_ int lock = -EBADF;
-        pid_t stale = 0;
+        enum holder_state st;
+        pid_t pid = 0;
 
         if (dfd < 0)
                 return enter_mapped(u, err);
-        if (holder_join(u, dfd, &stale) == 0)
+        st = holder_join(u, dfd, &pid);
+        if (st == HOLDER_JOINED)
                 return 0;
+        if (st == HOLDER_UNJOINABLE)
+                return enter_mapped(u, err);
         /* one command makes the holder; the others wait for it and join */
         lock = openat(dfd, HOLDER_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (lock >= 0 && flock(lock, LOCK_EX) < 0)
                 (void) close(steal_fd(lock));
-        if (lock >= 0 && holder_join(u, dfd, &stale) == 0)
-                return 0;
+        if (lock >= 0) {
+                st = holder_join(u, dfd, &pid);
+                if (st == HOLDER_JOINED)
+                        return 0;
+        }
         if (enter_mapped(u, err) < 0)
                 return -1;
-        if (lock >= 0) {
+        if (lock >= 0 && st != HOLDER_UNJOINABLE) {
                 holder_spawn(dfd);
                 /* its namespace has maps that /etc/subuid no longer gives */
-                if (stale > 0)
-                        (void) kill(stale, SIGTERM);
+                if (st == HOLDER_STALE)
+                        (void) kill(pid, SIGTERM);
         }
         return 0;
 }
