@@ -576,14 +576,15 @@ static void holder_spawn(int dfd)
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-                /* nothing of the command: no terminal, no stdio, no fds, no working dir */
+                /* nothing of the command: no terminal, stdio, fds or working directory */
                 (void) setsid();
                 if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
                         _exit(1);
                 (void) syscall(SYS_close_range, 3U, ~0U, 0U);
                 if (chdir("/") < 0)
                         _exit(1);
-                execl(mon, "den-monitor", "--hold-userns", (char *) NULL);
+                /* nor its environment (registry credentials, say) */
+                execle(mon, "den-monitor", "--hold-userns", (char *) NULL, (char *[]){ NULL });
                 _exit(127);
         }
         (void) snprintf(text, sizeof(text), "%d %llu\n", (int) pid,
