@@ -151,22 +151,33 @@ static int create_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_run
         rec.meta = json_pack("{s:o, s:{s:s}}", "config", cmd_ctr_brief_config(config), "state",
                              "Status", "created");
         r = store_container_create(s, &rec, err);
+        if (r == 0 && cmd_str(a, "cidfile") &&
+            write_cidfile(cmd_str(a, "cidfile"), rec.id, err) < 0) {
+                (void) store_container_remove(s, rec.id, NULL);
+                r = -1;
+        }
+        if (r == 0) {
+                /* the record as created, with its configuration: nothing to read back */
+                struct store_container *own = xcalloc(1, sizeof(*own));
+
+                *own = (struct store_container){
+                        .id = steal_ptr(rec.id),
+                        .name = steal_ptr(rec.name),
+                        .image_id = xstrdup(rec.image_id),
+                        .image_name = xstrdup(rec.image_name),
+                        .created = rec.created,
+                        .driver = steal_ptr(rec.driver),
+                        .meta = steal_ptr(rec.meta),
+                        .config = steal_ptr(rec.config),
+                };
+                *ret = cmd_ctr_new(s, own);
+                *ret_s = s;
+        }
         json_decref(rec.meta);
         json_decref(rec.config);
+        free(rec.id);
         free(rec.name);
         free(rec.driver);
-        if (r < 0) {
-                free(rec.id);
-                return -1;
-        }
-        if (cmd_str(a, "cidfile") && write_cidfile(cmd_str(a, "cidfile"), rec.id, err) < 0) {
-                (void) store_container_remove(s, rec.id, NULL);
-                free(rec.id);
-                return -1;
-        }
-        r = cmd_ctr_load(s, rec.id, ret, err);
-        free(rec.id);
-        *ret_s = s;
         return r;
 }
 

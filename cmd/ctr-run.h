@@ -30,6 +30,9 @@ static inline void cmd_ctr_freep(struct cmd_ctr **c)
 /* Finds a container by name, id or id prefix, reads its configuration and computes its
  * state. */
 int cmd_ctr_load(struct store *s, const char *name_or_id, struct cmd_ctr **ret, den_error **err);
+/* A container from a record it takes over (a brief one, or one whose config is set), with
+ * its state computed. */
+struct cmd_ctr *cmd_ctr_new(struct store *s, struct store_container *rec);
 /* The same without reading the configuration: c->config is the record's brief one
  * (cmd_ctr_brief_config), enough to list, stop by signal or remove it. */
 int cmd_ctr_load_brief(struct store *s, const char *name_or_id, struct cmd_ctr **ret,

@@ -100,7 +100,7 @@ void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
         }
 }
 
-static struct cmd_ctr *ctr_new(struct store *s, struct store_container *rec)
+struct cmd_ctr *cmd_ctr_new(struct store *s, struct store_container *rec)
 {
         struct cmd_ctr *c = xcalloc(1, sizeof(*c));
 
@@ -127,7 +127,7 @@ int cmd_ctr_load_brief(struct store *s, const char *name_or_id, struct cmd_ctr *
 
         if (store_container_find(s, name_or_id, &rec, err) < 0)
                 return -1;
-        *ret = ctr_new(s, rec);
+        *ret = cmd_ctr_new(s, rec);
         return 0;
 }
 
@@ -155,7 +155,7 @@ int cmd_ctr_load_all_brief(struct store *s, struct cmd_ctr ***ret, size_t *ret_n
                 return -1;
         out = xcalloc(n + 1, sizeof(*out));
         for (size_t i = 0; i < n; i++)
-                out[i] = ctr_new(s, v[i]);
+                out[i] = cmd_ctr_new(s, v[i]);
         free(v);
         *ret = out;
         *ret_n = n;

@@ -613,13 +613,27 @@ static int config_write(struct store *s, int cdfd, int bdfd, const struct store_
         return 0;
 }
 
+int store_container_config_parse(const char *buf, size_t len, json_t **ret, den_error **err)
+{
+        json_error_t jerr;
+        json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+
+        if (!j)
+                return den_error_set(err, 0, "%s (line %d)", jerr.text, jerr.line);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return den_error_set(err, 0, "not a JSON object");
+        }
+        *ret = j;
+        return 0;
+}
+
 int store_container_load_config(struct store *s, struct store_container *c, den_error **err)
 {
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ char *text = NULL;
-        json_error_t jerr;
         size_t len = 0;
-        json_t *j;
+        json_t *j = NULL;
         int r;
 
         if (!den_hex_is_valid(c->id, 64))
@@ -632,19 +646,9 @@ int store_container_load_config(struct store *s, struct store_container *c, den_
                 return den_error_set(err, -r,
                                      "the configuration of container %.12s: read \"%s/%s\"", c->id,
                                      s->root, path);
-        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!j)
-                return den_error_set(err, 0,
-                                     "the configuration of container %.12s: parse \"%s/%s\": %s "
-                                     "(line %d)",
-                                     c->id, s->root, path, jerr.text, jerr.line);
-        if (!json_is_object(j)) {
-                json_decref(j);
-                return den_error_set(err, 0,
-                                     "the configuration of container %.12s: \"%s/%s\" is not a "
-                                     "JSON object",
-                                     c->id, s->root, path);
-        }
+        if (store_container_config_parse(text, len, &j, err) < 0)
+                return den_error_wrap(err, "the configuration of container %.12s: parse \"%s/%s\"",
+                                      c->id, s->root, path);
         json_decref(c->config);
         c->config = j;
         return 0;

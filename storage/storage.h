@@ -203,6 +203,9 @@ int store_container_create(struct store *s, struct store_container *c, den_error
 /* Reads the record's configuration (containers/<id>/container.json) into c->config. An error
  * names the file when it is missing, unreadable or not a JSON object. */
 int store_container_load_config(struct store *s, struct store_container *c, den_error **err);
+/* The text of a container.json: a JSON object (no duplicate keys). Exposed for the fuzz
+ * target. */
+int store_container_config_parse(const char *buf, size_t len, json_t **ret, den_error **err);
 /* Merges patch's top-level keys into the record's meta under the lock (a JSON null deletes
  * a key) and writes containers.json atomically. *ret (may be NULL) gets the updated record. */
 int store_container_update(struct store *s, const char *id, json_t *patch,

@@ -19,6 +19,21 @@ setup() {
     busybox_setup
 }
 
+# Process PID is gone within 5 s (a zombie not yet reaped has no namespace left).
+assert_process_gone_soon() {
+    for _ in $(seq 50); do
+        readlink "/proc/$1/ns/user" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    run readlink "/proc/$1/ns/user"
+    assert_failure
+}
+
+# The user namespace holder den recorded.
+recorded_holder() {
+    cut -d' ' -f1 "$XDG_RUNTIME_DIR/den-userns.pid"
+}
+
 @test "run: output, exit code and --rm" {
     run_den run --rm "$IMG" echo hello from den
     assert_success
@@ -391,26 +406,20 @@ three"
     assert_success
     first=$output
     # kept by a process of its own, in that namespace, outside every command
-    holder=$(cut -d' ' -f1 "$XDG_RUNTIME_DIR/den-userns.pid")
+    holder=$(recorded_holder)
     [ "$(cat "/proc/$holder/comm")" = den-userns ]
     [ "$(readlink "/proc/$holder/ns/user")" = "$first" ]
     run_den run --rm --network none "$IMG" readlink /proc/self/ns/user
     assert_output "$first"
     run_den system migrate
     assert_success
-    # gone (a zombie until reaped has no namespace left)
-    for _ in $(seq 50); do
-        readlink "/proc/$holder/ns/user" >/dev/null 2>&1 || break
-        sleep 0.1
-    done
-    run readlink "/proc/$holder/ns/user"
-    assert_failure
+    assert_process_gone_soon "$holder"
     # the next command makes a new one (its inode number may be the old one's: compare pids)
     run_den run --rm --network none "$IMG" readlink /proc/self/ns/user
     assert_success
     first=$output
     local holder2
-    holder2=$(cut -d' ' -f1 "$XDG_RUNTIME_DIR/den-userns.pid")
+    holder2=$(recorded_holder)
     [ "$holder2" != "$holder" ]
     [ "$(readlink "/proc/$holder2/ns/user")" = "$first" ]
     # without a runtime directory of the user's, each command makes a namespace of its own
@@ -431,7 +440,7 @@ three"
 }
 
 @test "a recorded holder whose maps are not den's is replaced, never joined" {
-    local fake fake_ns start out
+    local fake fake_ns start out holder
     # the current holder stops first: the planted record would orphan it
     run_den system migrate
     assert_success
@@ -450,16 +459,11 @@ three"
     out=$output
     [ "$out" != "$fake_ns" ]
     # the new holder is recorded and holds the namespace the container ran in
-    holder=$(cut -d' ' -f1 "$XDG_RUNTIME_DIR/den-userns.pid")
+    holder=$(recorded_holder)
     [ "$holder" != "$fake" ]
     [ "$(readlink "/proc/$holder/ns/user")" = "$out" ]
     # and the one of other maps was stopped, by SIGTERM
-    for _ in $(seq 50); do
-        readlink "/proc/$fake/ns/user" >/dev/null 2>&1 || break
-        sleep 0.1
-    done
-    run readlink "/proc/$fake/ns/user"
-    assert_failure
+    assert_process_gone_soon "$fake"
     run wait "$fake"
     assert_failure 143
 }

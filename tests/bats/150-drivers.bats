@@ -214,6 +214,26 @@ hosts written"
         idmap_suite vfs
 }
 
+@test "driver overlay: a user namespace of the container's own without fuse-overlayfs is a clear error" {
+        local bin=$BATS_TEST_TMPDIR/bin p
+        run_den --storage-driver overlay pull -q --tls-verify=false "$IMG"
+        assert_success
+        # a PATH with the id mapping tools but no fuse-overlayfs
+        mkdir -p "$bin"
+        for p in newuidmap newgidmap; do
+                ln -s "$(command -v "$p")" "$bin/$p"
+        done
+        run env PATH="$bin" "$DEN" --root "$BATS_TEST_TMPDIR/root" --runroot "$BATS_TEST_TMPDIR/run" \
+                --storage-driver overlay run --rm --network none --uidmap 0:1:5000 "$IMG" true
+        assert_failure 125
+        assert_output --partial "a user namespace of the container's own needs fuse-overlayfs and /dev/fuse with the overlay driver"
+        # without the mapping the same PATH runs the container
+        run env PATH="$bin" "$DEN" --root "$BATS_TEST_TMPDIR/root" --runroot "$BATS_TEST_TMPDIR/run" \
+                --storage-driver overlay run --rm --network none "$IMG" echo ran
+        assert_success
+        assert_output "ran"
+}
+
 @test "a store made with one driver refuses the others" {
         local d o
         for d in overlay fuse-overlayfs vfs; do

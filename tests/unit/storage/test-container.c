@@ -263,7 +263,7 @@ static void test_config(struct store *s, const struct fixture *f)
         err = NULL;
         ok(den_write_file_atomic_at(AT_FDCWD, path, "[1]", 3, 0600) == 0);
         ok(got && store_container_load_config(s, got, &err) < 0);
-        ok(err_has(err, "is not a JSON object"));
+        ok(err_has(err, "not a JSON object") && err_has(err, "container.json"));
         den_error_free(err);
         err = NULL;
         ok(unlink(path) == 0);
