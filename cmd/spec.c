@@ -926,7 +926,7 @@ int cmd_spec_build(json_t *config, const struct cmd_spec_env *env, json_t **ret_
 {
         json_t *cfg = json_object_get(config, "Config"),
                *hc = json_object_get(config, "HostConfig");
-        json_t *den = json_object_get(config, "Den"), *lx = json_object();
+        json_t *den = json_object_get(config, "Den"), *lx;
         json_auto_t *spec = json_pack("{s:s}", "ociVersion", "1.1.0");
         _cleanup_strv_ char **bounding = NULL;
         _cleanup_free_ char *hostname = NULL;
@@ -935,6 +935,7 @@ int cmd_spec_build(json_t *config, const struct cmd_spec_env *env, json_t **ret_
 
         if (!json_is_object(cfg) || !json_is_object(hc) || !json_is_object(den))
                 return den_error_set(err, EINVAL, "container configuration is incomplete");
+        lx = json_object(); /* the spec owns it from here */
         json_object_set_new(spec, "linux", lx);
         root_dfd = open(env->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_dfd < 0)
