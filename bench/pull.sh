@@ -2,7 +2,11 @@
 # Pull benchmark: den vs podman vs the floor (curl + sha256sum + tar, layers in parallel),
 # pulling into an empty store from the local registry, in the same hyperfine run.
 #
-#   sudo bench/pull.sh [--runs N]
+#   sudo bench/pull.sh [--runs N] [--settle SECS]
+#
+# --settle waits SECS after emptying each store, before the timed pull: on an ext4 without a
+# journal (this machine's), inodes freed in the last 30 seconds slow every allocation in
+# their block group, which hits whichever tool pulls right after a removal (docs/performance.md).
 #
 # Images: test/debian (debootstrap --variant=minbase, one layer) and bench/pyfiles (python's
 # standard library and the C headers of this machine, two layers of many small files). Both
@@ -12,7 +16,14 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 runs=5
-[ "${1:-}" = --runs ] && runs=$2
+settle=0
+while [ $# -gt 0 ]; do
+        case $1 in
+        --runs) runs=$2; shift 2 ;;
+        --settle) settle=$2; shift 2 ;;
+        *) echo "usage: $0 [--runs N] [--settle SECS]" >&2; exit 2 ;;
+        esac
+done
 
 . "$here/lib.sh"
 R=$DEN_TEST_REGISTRY
@@ -33,11 +44,11 @@ for img in debian pyfiles; do
         ref=$R/bench/$img:latest
         echo "== $img"
         as_user hyperfine --runs "$runs" --warmup 1 --export-json "$out-$img.json" \
-                --prepare "$den unshare rm -rf $work/den; true" \
+                --prepare "$den unshare rm -rf $work/den; sleep $settle" \
                 -n den "$den pull -q --tls-verify=false $ref" \
-                --prepare "$podman unshare rm -rf $work/podman; true" \
+                --prepare "$podman unshare rm -rf $work/podman; sleep $settle" \
                 -n podman "$podman pull -q --tls-verify=false $ref" \
-                --prepare "rm -rf $work/floor" \
+                --prepare "rm -rf $work/floor; sleep $settle" \
                 -n floor "bash $floor $R bench/$img $work/floor"
         python3 - "$out-$img.json" <<'PY'
 import json, sys

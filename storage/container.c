@@ -574,7 +574,9 @@ static int containers_dir_open(struct store *s, int *ret, den_error **err)
 {
         int fd;
 
-        if (mkdirat(s->root_dfd, "containers", 0700) < 0 && errno != EEXIST)
+        if (mkdirat(s->root_dfd, "containers", 0700) == 0)
+                store_dir_spread_at(s->root_dfd, "containers"); /* a vfs root is a tree */
+        else if (errno != EEXIST)
                 return den_error_set(err, errno, "create \"%s/containers\"", s->root);
         fd = openat(s->root_dfd, "containers", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)

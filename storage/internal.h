@@ -34,6 +34,11 @@ struct store {
         int pin_fd;
 };
 
+/* Asks the filesystem to place each subdirectory later made in NAME as the top of a tree of
+ * its own (ext4's FS_TOPDIR_FL: a block group of its own choosing per layer or container,
+ * rather than beside its siblings). A hint: filesystems without the flag ignore it. */
+void store_dir_spread_at(int dfd, const char *name);
+
 /* An error (EROFS) unless the store was opened writable. */
 int store_check_writable(struct store *s, den_error **err);
 void store_pin(struct store *s);

@@ -1,7 +1,9 @@
 /* The store handle: default locations, opening and creating a store, store.json (driver and
  * id mapping), the store lock, the gc pin, and content-addressed blobs. */
 #include <jansson.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "storage/internal.h"
@@ -296,6 +298,24 @@ static int open_dir(struct store *s, int dfd, const char *name, int *ret, den_er
         return 0;
 }
 
+/* Why: on an ext4 without a journal, allocating an inode skips every inode freed in the last
+ * 30 seconds of its block group, one buffer lookup each, so extracting a layer right after
+ * an image or a container was removed costs time quadratic in the files removed (measured
+ * here: 130-250 us per file instead of 17). A top directory starts each layer in a block group
+ * of its own choosing, away from the freed inodes; on a journalled ext4 it only spreads the
+ * trees, and other filesystems refuse or ignore the flag. */
+void store_dir_spread_at(int dfd, const char *name)
+{
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int flags = 0;
+
+        if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
+                return;
+        flags |= FS_TOPDIR_FL;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+                den_debug("mark \"%s\" as a top directory: %s, ignoring", name, strerror(errno));
+}
+
 static int open_dirs(struct store *s, den_error **err)
 {
         static const char *const subdirs[] = { "layers", "blobs", "blobs/sha256" };
@@ -312,9 +332,14 @@ static int open_dirs(struct store *s, den_error **err)
                         return 0;
                 return den_error_set(err, errno, "open store \"%s\"", s->root);
         }
-        for (size_t i = 0; !s->is_read_only && i < ARRAY_SIZE(subdirs); i++)
-                if (mkdirat(s->root_dfd, subdirs[i], 0700) < 0 && errno != EEXIST)
+        for (size_t i = 0; !s->is_read_only && i < ARRAY_SIZE(subdirs); i++) {
+                if (mkdirat(s->root_dfd, subdirs[i], 0700) == 0) {
+                        if (streq(subdirs[i], "layers"))
+                                store_dir_spread_at(s->root_dfd, subdirs[i]);
+                } else if (errno != EEXIST) {
                         return den_error_set(err, errno, "create \"%s/%s\"", s->root, subdirs[i]);
+                }
+        }
         if (open_dir(s, s->root_dfd, "layers", &s->layers_dfd, err) < 0 ||
             open_dir(s, s->root_dfd, "blobs/sha256", &s->blobs_dfd, err) < 0)
                 return -1;

@@ -175,6 +175,23 @@ load helpers
     [ "$(stat -c %u "$(dirname "$f")/..")" = "$(id -u)" ]
 }
 
+@test "pull: a new store's layers and containers start trees of their own on ext4" {
+    # ext4's top-directory flag (lsattr's T): each layer lands in a block group of its own
+    # choosing (store_dir_spread_at)
+    [ "$(stat -f -c %T "$BATS_TEST_TMPDIR")" = ext2/ext3 ] ||
+        skip_strict "the test directory is not on ext4"
+    run_den pull -q --tls-verify=false "$DEN_TEST_REGISTRY/test/busybox:latest"
+    assert_success
+    run_den create "$DEN_TEST_REGISTRY/test/busybox:latest" true
+    assert_success
+    run lsattr -d "$BATS_TEST_TMPDIR/root/layers" "$BATS_TEST_TMPDIR/root/containers"
+    assert_success
+    assert_line --regexp '^[^ ]*T[^ ]* .*/root/layers$'
+    assert_line --regexp '^[^ ]*T[^ ]* .*/root/containers$'
+    run_den rm -a
+    assert_success
+}
+
 @test "pull: whiteouts and opaque directories are stored in overlay form" {
     run_den pull -q --tls-verify=false "$DEN_TEST_REGISTRY/test/busybox:latest"
     assert_success
