@@ -79,3 +79,8 @@ int store_image_check_unused(struct store *s, const char *image_id, den_error **
 /* Copies the layers (diff_ids, base first) into rootfs_dfd in order, applying overlay
  * whiteouts (0:0 character devices remove, user.overlay.opaque=y clears what is below). */
 int store_rootfs_populate(struct store *s, char *const *layers, int rootfs_dfd, den_error **err);
+/* idshift.c: chowns the vfs root ROOTFS of the container whose directory is BDFD once for
+ * these maps (each file to den's id for its owner in the container's map), recorded in
+ * BDFD's rootfs.idmap; a root already shifted for the same maps is left as it is. */
+int store_rootfs_shift(int bdfd, int rootfs, const struct store_idmap *uids, size_t n_uids,
+                       const struct store_idmap *gids, size_t n_gids, den_error **err);

@@ -743,21 +743,24 @@ int store_container_mount_mapped(struct store *s, const struct store_container *
         if (!c->id || !den_hex_is_valid(c->id, 64) || s->root_dfd < 0)
                 return den_error_set(err, EINVAL, "mount rootfs: invalid container");
         path = xasprintf("%s/containers/%s/rootfs", s->root, c->id);
-        if (streq(c->driver, "vfs") && (n_uids || n_gids))
-                return den_error_set(err, 0,
-                                     "container %.12s: the vfs driver cannot show its root to a "
-                                     "user namespace of the container's own",
-                                     c->id);
-        if (streq(c->driver, "vfs")) {
+        if (streq(c->driver, "vfs") && !n_uids && !n_gids) {
                 *ret_path = steal_ptr(path);
                 return 0;
         }
         rel = xasprintf("containers/%s", c->id);
         bdfd = openat(s->root_dfd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        target = bdfd >= 0 ? openat(bdfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        target = bdfd >= 0 ? openat(bdfd, "rootfs",
+                                    (streq(c->driver, "vfs") ? O_RDONLY : O_PATH) | O_DIRECTORY |
+                                            O_NOFOLLOW | O_CLOEXEC)
                            : -EBADF;
         if (target < 0)
                 return den_error_set(err, errno, "mount rootfs: open \"%s\"", path);
+        if (streq(c->driver, "vfs")) {
+                if (store_rootfs_shift(bdfd, target, uids, n_uids, gids, n_gids, err) < 0)
+                        return den_error_wrap(err, "container %.12s", c->id);
+                *ret_path = steal_ptr(path);
+                return 0;
+        }
         if (!is_mounted(bdfd)) {
                 p.bdfd = bdfd;
                 p.target_fd = target;

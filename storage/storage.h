@@ -249,8 +249,8 @@ struct store_idmap {
 /* store_container_mount for a container with a user namespace of its own: the root shows each
  * file with the id the container must see it as (den's N as the container's N), through
  * fuse-overlayfs's uidmapping/gidmapping, for overlay as well (the kernel's overlay cannot
- * be idmapped; both read the same layers and diff/). vfs cannot show another mapping: an
- * error. With no ranges it is store_container_mount. */
+ * be idmapped; both read the same layers and diff/). A vfs root is chowned once, in place,
+ * to the same effect (storage/idshift.c). With no ranges it is store_container_mount. */
 int store_container_mount_mapped(struct store *s, const struct store_container *c,
                                  const struct store_idmap *uids, size_t n_uids,
                                  const struct store_idmap *gids, size_t n_gids, char **ret_path,

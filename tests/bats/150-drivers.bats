@@ -170,12 +170,6 @@ idmap_suite() {
         need_driver "$d"
         run_den --storage-driver "$d" pull -q --tls-verify=false "$IMG"
         assert_success
-        if [ "$d" = vfs ]; then
-                run_den --storage-driver "$d" run --rm --network none --uidmap 0:1:5000 "$IMG" true
-                assert_failure 125
-                assert_output --partial "the vfs driver cannot show its root to a user namespace of the container's own"
-                return
-        fi
         run_den --storage-driver "$d" run --rm --network none --uidmap 0:1:5000 --gidmap 0:1:5000 "$IMG" sh -c \
                 'id -u; tr -s " " < /proc/self/uid_map; stat -c %u:%g /etc/passwd /home/user/owned /etc/hosts;
                  touch /new; stat -c %u:%g /new; echo 127.0.0.2 x >> /etc/hosts && echo hosts written'
@@ -210,8 +204,38 @@ hosts written"
         idmap_suite fuse-overlayfs
 }
 
-@test "driver vfs: a user namespace of the container's own is refused clearly" {
+@test "driver vfs: --uidmap, --userns nomap and keep-id show the image's owners" {
         idmap_suite vfs
+}
+
+@test "driver vfs: a root shifted once keeps its owners across restarts; an unmapped owner is an error" {
+        run_den --storage-driver vfs pull -q --tls-verify=false "$IMG"
+        assert_success
+        run_den --storage-driver vfs create --name m --network none --uidmap 0:1:5000 --gidmap 0:1:5000 \
+                "$IMG" stat -c %u:%g /etc/passwd /home/user/owned
+        assert_success
+        local id=$output
+        run_den start -a m
+        assert_success
+        assert_output "0:0
+1000:1000"
+        # on disk: den's 1 and 1001, the ids the container's map shows as 0 and 1000
+        run cat "$BATS_TEST_TMPDIR/root/containers/$id/rootfs.idmap"
+        assert_output "uids 0:1:5000
+gids 0:1:5000"
+        run_den start -a m
+        assert_success
+        assert_output "0:0
+1000:1000"
+        run_den rm m
+        assert_success
+        # the image's uid 1000 is outside a map of 500 ids: refused, nothing half-run
+        run_den --storage-driver vfs run --rm --network none --uidmap 0:1:500 --gidmap 0:1:500 "$IMG" true
+        assert_failure 125
+        assert_output --regexp 'Error: .*"/home/user[^"]*": its owner is not mapped in the container.s user namespace'
+        run_den ps -aq
+        assert_output ""
+        assert_store_clean
 }
 
 @test "driver overlay: a user namespace of the container's own without fuse-overlayfs is a clear error" {
