@@ -8,13 +8,11 @@
  * missing components are created below fds already resolved, and mounts target
  * "/proc/self/fd/N" of that fd: the path string is never looked up again after the check.
  * Bind sources are host paths from the spec and are trusted. */
-#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -601,68 +599,6 @@ static int write_map(pid_t pid, const char *file, const struct rt_idmap *m, size
         return 0;
 }
 
-/* Resource limits need a cgroup v2 subtree delegated to the user; without one (cgroup v1,
- * or v2 without delegation) they are ignored with podman's warning. Returns the fd of the
- * container's new cgroup directory, or -1. */
-static int cgroup_prepare(const struct rt_create_opts *o, const struct rt_spec *s)
-{
-        _cleanup_free_ char *self = NULL, *dir = NULL;
-        _cleanup_close_ int dfd = -EBADF;
-        struct statfs sf;
-        char name[80], val[64];
-        size_t len = 0;
-        int fd;
-
-        if (!s->has_limits)
-                return -1;
-        if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC ||
-            den_read_file_at(AT_FDCWD, "/proc/self/cgroup", 4096, &self, &len) < 0 ||
-            !den_str_has_prefix(self, "0::/"))
-                goto unsupported;
-        self[strcspn(self, "\n")] = '\0';
-        dir = xasprintf("/sys/fs/cgroup%s", self + 3);
-        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        (void) snprintf(name, sizeof(name), "den-%.64s", o->id ? o->id : "init");
-        if (dfd < 0 || (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST))
-                goto unsupported;
-        fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                goto unsupported;
-        if (s->memory_max > 0) {
-                (void) snprintf(val, sizeof(val), "%lld", (long long) s->memory_max);
-                (void) den_write_file_atomic_at(fd, "memory.max", val, strlen(val), 0644);
-        }
-        return fd;
-unsupported:
-        den_warn("Resource limits are not supported and ignored on cgroups V1 rootless systems");
-        return -1;
-}
-
-static void cgroup_attach(const struct rt_spec *s, int cg, pid_t pid)
-{
-        static const char *const files[] = { "cpu.max", "pids.max", "cgroup.procs" };
-        char val[3][64];
-
-        if (cg < 0)
-                return;
-        if (s->cpu_quota > 0)
-                (void) snprintf(val[0], 64, "%lld %llu", (long long) s->cpu_quota,
-                                (unsigned long long) s->cpu_period);
-        else
-                (void) snprintf(val[0], 64, "max %llu", (unsigned long long) s->cpu_period);
-        if (s->pids_max > 0)
-                (void) snprintf(val[1], 64, "%lld", (long long) s->pids_max);
-        else
-                (void) snprintf(val[1], 64, "max");
-        (void) snprintf(val[2], 64, "%d", (int) pid);
-        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-                _cleanup_close_ int fd = openat(cg, files[i], O_WRONLY | O_CLOEXEC);
-
-                if (fd < 0 || den_write_all(fd, val[i], strlen(val[i])) < 0)
-                        den_debug("cgroup: write %s: %s, continuing", files[i], strerror(errno));
-        }
-}
-
 static pid_t clone_init(unsigned long flags, int *ret_pidfd)
 {
         struct rt_clone_args a = { .flags = flags | CLONE_PIDFD,
@@ -735,7 +671,7 @@ static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
         if (join_pid_ns(s, err) < 0 || root_tree_open(s, flags, &tree, err) < 0)
                 return -1;
         child.root_tree = tree;
-        cg = cgroup_prepare(o, s);
+        cg = rt_cgroup_prepare(o->id, s);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return den_error_set(err, errno, "socketpair");
         child.sync_fd = sv[1];
@@ -762,7 +698,7 @@ static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
         };
         c->on_namespaces = o->on_namespaces;
         c->on_namespaces_arg = o->on_namespaces_arg;
-        cgroup_attach(s, cg, pid);
+        rt_cgroup_attach(s, cg, pid);
         if ((flags & CLONE_NEWUSER) &&
             (write_map(pid, "uid_map", s->uidmap, s->n_uidmap, err) < 0 ||
              write_map(pid, "gid_map", s->gidmap, s->n_gidmap, err) < 0 ||

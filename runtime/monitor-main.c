@@ -696,6 +696,48 @@ static void unmount_root(const struct mon *m)
                 fprintf(stderr, "den-monitor: unmount %s: %s\n", m->unmount_path, strerror(errno));
 }
 
+/* The container's cgroup, den-<id> beside this process's own (runtime/cgroup.c), when its
+ * resource limits had one: removed once the init is gone. Returns whether the kernel's OOM
+ * killer acted in it (memory.events' oom_kill). Nothing on cgroup v1, where there is none. */
+static bool cgroup_release(const struct mon *m)
+{
+        char self[PATH_MAX], path[PATH_MAX + 96], events[1024];
+        const char *kill;
+        bool is_oom = false;
+        ssize_t n;
+        int fd;
+
+        if (!m->id)
+                return false;
+        fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        n = read(fd, self, sizeof(self) - 1);
+        close(fd);
+        if (n < 4 || strncmp(self, "0::/", 4) != 0)
+                return false;
+        self[n] = '\0';
+        self[strcspn(self, "\n")] = '\0';
+        if (snprintf(path, sizeof(path), "/sys/fs/cgroup%s/den-%.64s/memory.events", self + 3,
+                     m->id) >= (int) sizeof(path))
+                return false;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false; /* no cgroup of its own: no limits were asked for or possible */
+        n = read(fd, events, sizeof(events) - 1);
+        close(fd);
+        if (n > 0) {
+                events[n] = '\0';
+                kill = strstr(events, "oom_kill ");
+                is_oom = kill && (kill == events || kill[-1] == '\n') && kill[9] != '0';
+        }
+        *strrchr(path, '/') = '\0';
+        /* busy while processes outside a pid namespace of the container's own remain */
+        if (rmdir(path) < 0 && errno != ENOENT && errno != EBUSY)
+                fprintf(stderr, "den-monitor: remove %s: %s\n", path, strerror(errno));
+        return is_oom;
+}
+
 static void write_exit_record(struct mon *m)
 {
         char body[160], tmp[PATH_MAX];
@@ -705,9 +747,9 @@ static void write_exit_record(struct mon *m)
         clock_gettime(CLOCK_REALTIME, &ts);
         len = snprintf(body, sizeof(body),
                        "{\"exit_code\":%d,\"finished_ns\":%lld,\"started_ns\":%lld,"
-                       "\"oom_killed\":false}\n",
+                       "\"oom_killed\":%s}\n",
                        m->exit_code, (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec,
-                       (long long) m->started_ns);
+                       (long long) m->started_ns, cgroup_release(m) ? "true" : "false");
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", m->exit_path) >= (int) sizeof(tmp))
                 return;
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);

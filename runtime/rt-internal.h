@@ -180,3 +180,9 @@ int rt_parent_wait_ready(struct rt_container *c, bool has_terminal, den_error **
 int rt_oci_create(const struct rt_create_opts *o, const struct rt_spec *s,
                   struct rt_container **ret, den_error **err);
 int rt_oci_start(struct rt_container *c, int *ret_exit_code, den_error **err);
+
+/* cgroup.c: the container's cgroup for its resource limits (cgroup v2, delegated), or -1 with
+ * a warning saying why the limits are ignored; rt_cgroup_attach sets the limits that apply to
+ * processes and moves PID in. */
+int rt_cgroup_prepare(const char *id, const struct rt_spec *s);
+void rt_cgroup_attach(const struct rt_spec *s, int cg, pid_t pid);

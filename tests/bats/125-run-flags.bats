@@ -141,3 +141,23 @@ cap_mask() {
     assert_failure 125
     assert_output "Error: this container is using the 'none' log driver, cannot read logs: this container is not logging output"
 }
+
+@test "run --memory, --cpus, --pids-limit: kept in inspect; ignored with one warning on cgroup v1" {
+    [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] || skip "cgroup v2 here: the limits apply"
+    run_den run --name lim --memory 64m --cpus 0.5 --pids-limit 20 --network none "$IMG" echo ran
+    assert_success
+    assert_line "ran"
+    assert_line "Warning: Resource limits are not supported and ignored on cgroups V1 rootless systems"
+    assert_equal "$(echo "$output" | grep -c 'Resource limits')" 1
+    run_den inspect --format '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}' lim
+    assert_output "67108864 500000000 20"
+    run_den run --rm --memory 1m --network none "$IMG" true
+    assert_failure 125
+    assert_output 'Error: invalid value "1m" for --memory: minimum memory limit allowed is 6MB'
+    run_den run --rm --cpus lots --network none "$IMG" true
+    assert_failure 125
+    assert_output 'Error: invalid value "lots" for --cpus: expected a number of CPUs of at least 0.01'
+    run_den run --rm --pids-limit x --network none "$IMG" true
+    assert_failure 125
+    assert_output 'Error: invalid value "x" for --pids-limit: expected an integer (-1 for unlimited)'
+}
