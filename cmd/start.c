@@ -379,13 +379,22 @@ struct netns_holder {
         int ctl; /* the holder exits when den's end closes (den died) */
 };
 
-/* Its copies of ctl may live on in forks (the port forwarder): it is killed, not asked. */
+/* Its copies of ctl may live on in forks (the port forwarder): it is killed, not asked. Once
+ * the init is in the namespace: killed at once, reaped later (netns_holder_stop), so that its
+ * exit does not hold up the container. */
+static void netns_holder_kill(struct netns_holder *h)
+{
+        if (h->pid <= 0 || h->ctl < 0)
+                return;
+        close_fd(&h->ctl);
+        (void) kill(h->pid, SIGKILL);
+}
+
 static void netns_holder_stop(struct netns_holder *h)
 {
         if (h->pid <= 0)
                 return;
-        close_fd(&h->ctl);
-        (void) kill(h->pid, SIGKILL);
+        netns_holder_kill(h);
         (void) waitpid(h->pid, NULL, 0);
         h->pid = 0;
 }
@@ -424,13 +433,19 @@ static int netns_holder_start(struct netns_holder *h, den_error **err)
         return 0;
 }
 
-static bool early_net_applies(const struct cmd_ctr *c, const struct net_config *nc)
+static bool is_own_runtime(const struct cmd_ctr *c)
 {
         const char *runtime = cmd_ctr_cfg_str(c, "Den", "runtime");
+
+        return !(runtime && *runtime);
+}
+
+static bool early_net_applies(const struct cmd_ctr *c, const struct net_config *nc)
+{
         const char *userns =
                 json_string_value(json_object_get(cmd_ctr_cfg(c, "Den", "userns"), "mode"));
 
-        return nc->mode == NET_SLIRP4NETNS && !(runtime && *runtime) && !(userns && *userns);
+        return nc->mode == NET_SLIRP4NETNS && is_own_runtime(c) && !(userns && *userns);
 }
 
 int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
@@ -544,7 +559,10 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                 }
                 r = -1;
         }
-        has_net = nc.mode == NET_SLIRP4NETNS || nc.mode == NET_PASTA;
+        /* --network none: den's runtime brings lo up in the init; external runtimes leave it
+         * down, so the network setup does it */
+        has_net = nc.mode == NET_SLIRP4NETNS || nc.mode == NET_PASTA ||
+                  (nc.mode == NET_NONE && !is_own_runtime(c));
         if (!is_tty && (pipe2_or(f.out, err) < 0 || pipe2_or(f.err, err) < 0))
                 goto out;
         if (!is_tty && is_open_stdin && pipe2_or(f.in, err) < 0)
@@ -576,7 +594,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         r = read_report(f.report[0], &code, err);
         close_fd(&f.report[0]);
         /* the init is in the namespace by now, or gone */
-        netns_holder_stop(&nsh);
+        netns_holder_kill(&nsh);
         if (r < 0) {
                 /* it never ran: exited with the code podman gives (126, 127, 125) */
                 const struct rt_exit ex = { .exit_code = code, .finished_ns = now_ns() };

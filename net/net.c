@@ -120,14 +120,11 @@ int net_spawn_detached(const int *keep, size_t n_keep, int log_fd, pid_t *ret_pi
 
 /* ---------------------------------------------------------------- lo */
 
-static int lo_up_child(int netns_fd)
+int net_lo_up_here(void)
 {
         struct ifreq ifr = { 0 };
-        int s;
+        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-        if (setns(netns_fd, CLONE_NEWNET) < 0)
-                return errno;
-        s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (s < 0)
                 return errno;
         strcpy(ifr.ifr_name, "lo");
@@ -148,7 +145,7 @@ int net_lo_up(int netns_fd, den_error **err)
         if (child < 0)
                 return den_error_set(err, errno, "fork");
         if (child == 0)
-                _exit(lo_up_child(netns_fd));
+                _exit(setns(netns_fd, CLONE_NEWNET) < 0 ? errno : net_lo_up_here());
         if (waitpid(child, &status, 0) < 0)
                 return den_error_set(err, errno, "wait for child");
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -159,14 +156,13 @@ int net_lo_up(int netns_fd, den_error **err)
 
 /* ---------------------------------------------------------------- setup */
 
-/* The second half for slirp4netns: tap0 up, lo up, the published ports. */
+/* The second half for slirp4netns: tap0 up, the published ports. slirp4netns --configure
+ * brings lo up as well as tap0. */
 static int finish_slirp(struct net_config *c, struct net_handle *h, den_error **err)
 {
         int lifetime = -EBADF;
 
         if (net_slirp_wait(&h->slirp, err) < 0)
-                return -1;
-        if (net_lo_up(h->netns_fd, err) < 0)
                 return -1;
         if (c->is_slirp_port_handler) {
                 if (net_slirp_add_ports(&h->slirp, c, err) < 0)

@@ -109,11 +109,14 @@ int net_setup(struct net_config *c, pid_t pid, int netns_fd, int userns_fd, stru
               den_error **err);
 /* net_setup in two halves, so that slirp4netns starts while the container's init still sets
  * up its root: begin binds the published ports and spawns slirp4netns (it needs only the
- * namespaces); end waits until tap0 is configured, brings lo up and starts the forwarding.
+ * namespaces); end waits until tap0 and lo are configured and starts the forwarding.
  * After a failed end the caller tears the handle down. */
 int net_setup_begin(struct net_config *c, pid_t pid, int netns_fd, int userns_fd,
                     struct net_handle **ret, den_error **err);
 int net_setup_end(struct net_handle *h, struct net_config *c, den_error **err);
+/* Brings lo up in the calling process's own network namespace (den's runtime, in the init of
+ * a namespace it created); 0 or an errno. Needs CAP_NET_ADMIN over the namespace. */
+int net_lo_up_here(void);
 /* The fds the monitor must hold open for the network to live (closing them makes
  * slirp4netns and the forwarder exit). They are O_CLOEXEC: whoever execs the monitor program
  * clears that flag on them. slirp4netns and the forwarder are not the caller's children (they

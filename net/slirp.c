@@ -1,17 +1,18 @@
 /* slirp4netns: user-mode networking for the container's network namespace.
  *
- * slirp4netns runs as a detached process (its own session, not the caller's child, stdio on
- * /dev/null and a log memfd) so it neither dies with the short-lived den process nor keeps
- * den's terminal or pipes open. Its lifetime is tied to the monitor through --exit-fd: it gets
- * the read end of a pipe whose write end only the monitor holds, and exits when that end
- * closes (the monitor exits with the container). --ready-fd tells when tap0 is configured;
- * den waits on it with poll() and a generous timeout, never with a sleep. */
+ * slirp4netns runs in a session of its own (stdio on /dev/null and a log memfd), so it neither
+ * dies with the short-lived den process nor keeps den's terminal or pipes open. Its lifetime is
+ * tied to the monitor through --exit-fd: it gets the read end of a pipe whose write end only the
+ * monitor holds, and exits when that end closes (the monitor exits with the container). --ready-fd
+ * tells when tap0 is configured; den waits on it with poll() and a generous timeout, never with a
+ * sleep. */
 #include "net.h"
 #include "net-internal.h"
 
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -59,26 +60,6 @@ static char **slirp_argv(const struct net_config *c, const char *api_socket)
         den_strv_push(&argv, "/proc/self/fd/5");
         den_strv_push(&argv, NET_TAP);
         return argv;
-}
-
-/* In the detached child: exit_r becomes fd 3, ready_w fd 4, the network namespace fd 5 and the
- * user namespace fd 6, as argv says. */
-static _Noreturn void exec_slirp(char **argv, const int from[4])
-{
-        int tmp[4];
-
-        /* above every target first, so that no dup2 overwrites a source still needed */
-        for (int i = 0; i < 4; i++) {
-                tmp[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
-                if (tmp[i] < 0)
-                        _exit(126);
-        }
-        for (int i = 0; i < 4; i++)
-                if (dup2(tmp[i], 3 + i) < 0)
-                        _exit(126);
-        execvp(argv[0], argv);
-        dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
 }
 
 /* The last line slirp4netns wrote, for an error message. */
@@ -139,13 +120,21 @@ static int make_api_dir(struct net_slirp *s, den_error **err)
         return 0;
 }
 
+/* slirp4netns is spawned (posix_spawn: a vfork, no copy of den's page tables) into a session
+ * of its own, signals at their defaults, stdin on /dev/null, stdout and stderr on the log;
+ * exit_r becomes its fd 3, ready_w fd 4, the network namespace fd 5 and the user namespace
+ * fd 6, as argv says, and every other fd is closed. It is the caller's child: a short-lived den
+ * leaves it to the reaper of orphans, the monitor's reap ignores it. */
 static int spawn(const struct net_config *c, int netns_fd, int userns_fd, struct net_slirp *s,
                  int *ret_ready, int log_fd, den_error **err)
 {
         _cleanup_strv_ char **argv = slirp_argv(c, s->api_socket);
         _cleanup_close_ int exit_r = -EBADF, ready_w = -EBADF;
-        int exit_p[2], ready_p[2], keep[5];
-        int r;
+        int exit_p[2], ready_p[2], high[4] = { -EBADF, -EBADF, -EBADF, -EBADF };
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        sigset_t none, all;
+        int r = 0;
 
         if (pipe2(exit_p, O_CLOEXEC) < 0)
                 return den_error_set(err, errno, "create pipe");
@@ -155,16 +144,50 @@ static int spawn(const struct net_config *c, int netns_fd, int userns_fd, struct
                 return den_error_set(err, errno, "create pipe");
         ready_w = ready_p[1];
         *ret_ready = ready_p[0];
-        keep[0] = exit_r;
-        keep[1] = ready_w;
-        keep[2] = log_fd;
-        keep[3] = netns_fd;
-        keep[4] = userns_fd;
-        r = net_spawn_detached(keep, ARRAY_SIZE(keep), log_fd, &s->pid, err);
-        if (r < 0)
-                return -1;
-        if (r == 0)
-                exec_slirp(argv, (const int[4]){ exit_r, ready_w, netns_fd, userns_fd });
+        {
+                const int from[4] = { exit_r, ready_w, netns_fd, userns_fd };
+
+                /* copies above the targets, so that no dup2 overwrites a source still needed */
+                for (size_t i = 0; i < ARRAY_SIZE(high) && r == 0; i++) {
+                        high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 10);
+                        if (high[i] < 0)
+                                r = errno;
+                }
+        }
+        if (r == 0 && (r = posix_spawn_file_actions_init(&fa)) == 0) {
+                if ((r = posix_spawnattr_init(&at)) == 0) {
+                        sigemptyset(&none);
+                        sigfillset(&all);
+                        r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+                        for (int fd = 1; fd <= 2 && r == 0; fd++)
+                                r = posix_spawn_file_actions_adddup2(&fa, log_fd, fd);
+                        for (int i = 0; i < 4 && r == 0; i++)
+                                r = posix_spawn_file_actions_adddup2(&fa, high[i], 3 + i);
+                        if (r == 0)
+                                r = posix_spawn_file_actions_addclosefrom_np(&fa, 7);
+                        if (r == 0)
+                                r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
+                                                                          POSIX_SPAWN_SETSIGMASK |
+                                                                          POSIX_SPAWN_SETSIGDEF);
+                        if (r == 0)
+                                r = posix_spawnattr_setsigmask(&at, &none);
+                        if (r == 0)
+                                r = posix_spawnattr_setsigdefault(&at, &all);
+                        if (r == 0)
+                                r = posix_spawnp(&s->pid, argv[0], &fa, &at, argv, environ);
+                        (void) posix_spawnattr_destroy(&at);
+                }
+                (void) posix_spawn_file_actions_destroy(&fa);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(high); i++)
+                if (high[i] >= 0)
+                        (void) close(high[i]);
+        if (r == ENOENT)
+                return den_error_set(err, 0,
+                                     "slirp4netns was not found in $PATH (Debian's "
+                                     "slirp4netns package), or use --network none");
+        if (r != 0)
+                return den_error_set(err, r, "exec slirp4netns");
         s->pidfd = (int) syscall(SYS_pidfd_open, s->pid, 0);
         return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "net/net.h"
 #include "runtime/rt-internal.h"
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -567,6 +568,16 @@ static _Noreturn void init_child(const struct rt_child *c)
                 rt_child_fail(c->sync_fd, err);
         if (!s->proc.is_terminal && rt_child_stdio(c->stdio, &err) < 0)
                 rt_child_fail(c->sync_fd, err);
+        /* a network namespace of its own starts with lo down: up, as podman's --network none
+         * has it (slirp4netns's --configure would do it too, later) */
+        if (s->ns[RT_NS_NET].is_set && !s->ns[RT_NS_NET].path) {
+                int e = net_lo_up_here();
+
+                if (e) {
+                        den_error_set(&err, e, "bring up lo");
+                        rt_child_fail(c->sync_fd, err);
+                }
+        }
         if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
                 den_error_set(&err, errno, "set hostname");
         if (!err && s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)

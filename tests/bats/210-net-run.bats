@@ -66,6 +66,14 @@ HTTPD='mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec 
     assert_output --partial "inet 10.0.2.100/24"
     assert_output --partial "default via 10.0.2.2 dev tap0"
     assert_line "65520"
+    # lo is up, in den's user namespace and in one of the container's own
+    for userns in "" "--uidmap=0:1:5000 --gidmap=0:1:5000"; do
+        run_den run --rm --hostname lo-test $userns "$IMG" sh -c \
+            'ip link show lo; httpd -p 127.0.0.1:8080 -h /etc && wget -q -O - http://127.0.0.1:8080/hostname'
+        assert_success
+        assert_output --partial "<LOOPBACK,UP,LOWER_UP>"
+        assert_line "lo-test"
+    done
 }
 
 @test "net run: the container's root may bind port 80, also in a user namespace of its own" {
@@ -180,6 +188,14 @@ print(s.recv(100).decode())'
     assert_success
     run_den run --rm --network none "$IMG" ls /sys/class/net
     assert_output "lo"
+    # lo is up, as podman has it, with den's runtime and with runc
+    for rt in "" "--runtime runc"; do
+        run_den run --rm --network none $rt "$IMG" sh -c \
+            'ip link show lo; httpd -p 127.0.0.1:8080 -h /etc && wget -q -O - http://127.0.0.1:8080/passwd'
+        assert_success
+        assert_output --partial "<LOOPBACK,UP,LOWER_UP>"
+        assert_line --regexp "^root:x:0:0:"
+    done
     no_new_slirp "$before"
 
     # host: the host's interfaces and its loopback, directly
