@@ -90,6 +90,9 @@ struct cmd_spec_env {
         uid_t host_uid;                 /* the real user, outside */
         gid_t host_gid;
         pid_t netns_pid; /* --network container:X: the other container's init; 0 else */
+        int netns_fd;    /* the network namespace den made for the container (the early
+                          * network), named "/proc/self/fd/N": the init inherits the fd
+                          * through the monitor's fork; 0 (as zero-initialised): none */
         pid_t ipcns_pid; /* --ipc container:X; 0 else */
 };
 

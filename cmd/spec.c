@@ -594,9 +594,6 @@ static int ns_add(json_t *nss, const char *type, const char *mode, pid_t pid, co
                                              "running",
                                              type, mode + 10);
                 path = xasprintf("/proc/%d/ns/%s", (int) pid, nsname);
-        } else if (pid > 0) {
-                /* made before the container: its network namespace, started early */
-                path = xasprintf("/proc/%d/ns/%s", (int) pid, nsname);
         }
         json_array_append_new(nss, path ? json_pack("{s:s, s:s}", "type", type, "path", path)
                                         : json_pack("{s:s}", "type", type));
@@ -719,8 +716,14 @@ static int build_namespaces(json_t *lx, json_t *hc, json_t *config, const struct
         const char *net = jstr(hc, "NetworkMode");
 
         json_object_set_new(lx, "namespaces", nss);
+        if (env->netns_fd > 0) {
+                _cleanup_free_ char *path = xasprintf("/proc/self/fd/%d", env->netns_fd);
+
+                json_array_append_new(nss,
+                                      json_pack("{s:s, s:s}", "type", "network", "path", path));
+        }
         if (ns_add(nss, "pid", jstr(hc, "PidMode"), 0, "pid", err) < 0 ||
-            ns_add(nss, "network", net, env->netns_pid, "net", err) < 0 ||
+            (env->netns_fd <= 0 && ns_add(nss, "network", net, env->netns_pid, "net", err) < 0) ||
             ns_add(nss, "ipc", jstr(hc, "IpcMode"), env->ipcns_pid, "ipc", err) < 0 ||
             ns_add(nss, "uts", jstr(hc, "UTSMode"), 0, "uts", err) < 0 ||
             ns_add(nss, "mount", NULL, 0, "mnt", err) < 0 ||

@@ -7,7 +7,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -374,62 +373,38 @@ size_t cmd_ctr_shared_ns_names(const struct cmd_ctr *c, const char *names[2])
  * with a user namespace of its own keeps a network namespace created in it (its root needs
  * the capabilities over it), and external runtimes make their own. */
 
-struct netns_holder {
-        pid_t pid;
-        int ctl; /* the holder exits when den's end closes (den died) */
+/* A new network namespace, held by an fd of den's: a vfork-like child (CLONE_VM | CLONE_VFORK,
+ * as posix_spawn makes one) is cloned into it and opens it into the fd table it shares with den
+ * (CLONE_FILES), then exits. No process of its own holds the namespace, and no copy of den's
+ * page tables is made. The child touches nothing of den's but *n. */
+struct netns_new {
+        int fd;
+        int err;
 };
 
-/* Its copies of ctl may live on in forks (the port forwarder): it is killed, not asked. Once
- * the init is in the namespace: killed at once, reaped later (netns_holder_stop), so that its
- * exit does not hold up the container. */
-static void netns_holder_kill(struct netns_holder *h)
+static int netns_new_child(void *arg)
 {
-        if (h->pid <= 0 || h->ctl < 0)
-                return;
-        close_fd(&h->ctl);
-        (void) kill(h->pid, SIGKILL);
+        struct netns_new *n = arg;
+
+        n->fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        n->err = n->fd < 0 ? errno : 0;
+        return 0;
 }
 
-static void netns_holder_stop(struct netns_holder *h)
+static int netns_create(int *ret_fd, den_error **err)
 {
-        if (h->pid <= 0)
-                return;
-        netns_holder_kill(h);
-        (void) waitpid(h->pid, NULL, 0);
-        h->pid = 0;
-}
+        /* the child's stack; den is single threaded and den waits for the child */
+        static char stack[64 * 1024] __attribute__((aligned(64)));
+        struct netns_new n = { -EBADF, 0 };
+        pid_t pid = clone(netns_new_child, stack + sizeof(stack),
+                          CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD, &n);
 
-static int netns_holder_start(struct netns_holder *h, den_error **err)
-{
-        int sv[2];
-        char b = 0;
-        pid_t pid;
-
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-                return den_error_set(err, errno, "socketpair");
-        pid = fork();
-        if (pid < 0) {
-                (void) close(sv[0]);
-                (void) close(sv[1]);
-                return den_error_set(err, errno, "fork");
-        }
-        if (pid == 0) {
-                (void) close(sv[0]);
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (unshare(CLONE_NEWNET) < 0 || write(sv[1], "n", 1) != 1)
-                        _exit(1);
-                /* until den closes its end (or dies) */
-                while (read(sv[1], &b, 1) > 0)
-                        ;
-                _exit(0);
-        }
-        (void) close(sv[1]);
-        h->pid = pid;
-        h->ctl = sv[0];
-        if (read(h->ctl, &b, 1) != 1) {
-                netns_holder_stop(h);
-                return den_error_set(err, 0, "create the container's network namespace");
-        }
+        if (pid < 0)
+                return den_error_set(err, errno, "create the container's network namespace");
+        (void) waitpid(pid, NULL, 0);
+        if (n.fd < 0)
+                return den_error_set(err, n.err, "open the container's network namespace");
+        *ret_fd = n.fd;
         return 0;
 }
 
@@ -456,7 +431,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         _cleanup_free_ char *rootfs = NULL;
         uid_t root_uid = 0;
         gid_t root_gid = 0;
-        struct netns_holder nsh = { 0, -1 };
+        _cleanup_close_ int early_netns = -EBADF;
         struct net_handle *pre = NULL;
         _cleanup_free_ char *den_exe = NULL;
         _cleanup_free_ char *hostname = NULL;
@@ -479,9 +454,17 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         }
         if (net_config_from_json(json_object_get(c->config, "Network"), &nc, err) < 0)
                 return -1;
-        if (early_net_applies(c, &nc) && (netns_holder_start(&nsh, err) < 0 ||
-                                          net_setup_begin(&nc, nsh.pid, -1, -1, &pre, err) < 0))
-                goto out;
+        if (early_net_applies(c, &nc)) {
+                _cleanup_close_ int userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+
+                if (userns < 0) {
+                        den_error_set(err, errno, "open /proc/self/ns/user");
+                        goto out;
+                }
+                if (netns_create(&early_netns, err) < 0 ||
+                    net_setup_begin(&nc, 0, early_netns, userns, &pre, err) < 0)
+                        goto out;
+        }
         if (prepare_mounts(ctx, s, c, &rootfs, &root_uid, &root_gid, err) < 0) {
                 den_error_wrap(err, "mount the root of %s", c->rec->name);
                 goto out;
@@ -530,7 +513,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
                         .userns = ctx->userns,
                         .host_uid = ctx->userns ? ctx->userns->uidmap[0].host_id : getuid(),
                         .host_gid = ctx->userns ? ctx->userns->gidmap[0].host_id : getgid(),
-                        .netns_pid = nsh.pid,
+                        .netns_fd = early_netns,
                 };
                 _cleanup_free_ char *text = NULL;
                 int bdfd;
@@ -594,7 +577,7 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         r = read_report(f.report[0], &code, err);
         close_fd(&f.report[0]);
         /* the init is in the namespace by now, or gone */
-        netns_holder_kill(&nsh);
+        close_fd(&early_netns);
         if (r < 0) {
                 /* it never ran: exited with the code podman gives (126, 127, 125) */
                 const struct rt_exit ex = { .exit_code = code, .finished_ns = now_ns() };
@@ -646,7 +629,6 @@ int cmd_ctr_start(struct cmd_ctx *ctx, struct store *s, struct cmd_ctr *c,
         }
 out:
         net_teardown(pre);
-        netns_holder_stop(&nsh);
         if (udfd >= 0)
                 close(udfd);
         for (int i = 0; i < 2; i++) {
