@@ -4,8 +4,9 @@
 #   sudo bench/net.sh [--runs N] [--mib N]
 #
 # 1. Start-up cost of the default network: `run --rm IMAGE true` with slirp4netns and with
-#    --network none, for den and for podman (hyperfine, one invocation). The network's cost
-#    is the difference of the two means; the target is den's cost at most podman's / 4.
+#    --network none, for den and for podman, the four in rotation N times (after 3 rounds of
+#    warm-up). The network's cost is the difference of the two medians; the target is den's
+#    cost at most podman's / 4.
 # 2. Throughput of a published port: the host sends N MiB (default 1024) to a perl sink in
 #    the Debian image (busybox's nc reads in small chunks and would be the bottleneck)
 #    through `-p 127.0.0.1:PORT:9000`, with den's forwarder, with
@@ -46,11 +47,28 @@ for i in "$img" "$deb"; do
 done
 
 echo "== container start: default network (slirp4netns) vs --network none"
-as_user hyperfine -N --runs "$runs" --warmup 3 --export-json "$work/start.json" \
-        -n den-none "$den run --rm --network none $img true" \
-        -n den-slirp "$den run --rm $img true" \
-        -n podman-none "$podman run --rm --network none $img true" \
-        -n podman-slirp "$podman run --rm $img true" >/dev/null
+# The four commands in rotation, so that the machine's drift (large here) falls on all of them
+# alike; medians, since a start-up now and then takes several times the usual.
+cat >"$work/start.py" <<'PY'
+import json, shlex, statistics, subprocess, sys, time
+runs, warmup, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+cmds = dict(zip(sys.argv[4::2], (shlex.split(c) for c in sys.argv[5::2])))
+times = {k: [] for k in cmds}
+for i in range(warmup + runs):
+    for name, argv in cmds.items():
+        t = time.monotonic()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        if i >= warmup:
+            times[name].append(time.monotonic() - t)
+json.dump({"results": [{"command": k, "median": statistics.median(v), "mean": statistics.mean(v),
+                        "times": v} for k, v in times.items()]}, open(out, "w"))
+PY
+chmod 0644 "$work/start.py"
+as_user python3 "$work/start.py" "$runs" 3 "$work/start.json" \
+        den-none "$den run --rm --network none $img true" \
+        den-slirp "$den run --rm $img true" \
+        podman-none "$podman run --rm --network none $img true" \
+        podman-slirp "$podman run --rm $img true"
 
 # --- throughput
 cat >"$work/client.py" <<'PY'
@@ -107,11 +125,11 @@ tp_podman=$(throughput "$podman")
 
 python3 - "$work/start.json" "$tp_den" "$tp_den_slirp" "$tp_podman" "$here/results/net-$stamp.json" <<'PY'
 import json, sys
-r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
 tp_den, tp_den_slirp, tp_podman = map(float, sys.argv[2:5])
 den_cost = r["den-slirp"] - r["den-none"]
 pod_cost = r["podman-slirp"] - r["podman-none"]
-print("  run --rm true, ms: den none %.1f, den slirp4netns %.1f; podman none %.1f, podman slirp4netns %.1f"
+print("  run --rm true, median ms: den none %.1f, den slirp4netns %.1f; podman none %.1f, podman slirp4netns %.1f"
       % tuple(1000 * r[k] for k in ("den-none", "den-slirp", "podman-none", "podman-slirp")))
 print("  network start-up cost: den %.1f ms, podman %.1f ms (podman/den %.1fx; target >= 4x)"
       % (1000 * den_cost, 1000 * pod_cost, pod_cost / den_cost if den_cost > 0 else float("inf")))
