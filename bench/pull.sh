@@ -60,5 +60,6 @@ PY
         cp "$out-$img.json" "$here/results/pull-$stamp-$img.json"
 done
 as_user $den unshare rm -rf "$work/den" || true
-as_user $podman unshare rm -rf "$work/podman" || true
+# podman keeps its overlay directory mounted on itself in its namespace
+as_user $podman unshare sh -c "umount -l '$work/podman/overlay' 2>/dev/null; rm -rf '$work/podman'" || true
 rm -rf "$work"

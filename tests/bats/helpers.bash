@@ -110,6 +110,11 @@ den_cleanup_store() {
                 timeout 60 "$DEN" --root "$d" --runroot "$BATS_TEST_TMPDIR/run" \
                         unshare rm -rf "$d" >/dev/null 2>&1 || true
         done
+        # a test that gave den a runtime directory of its own got a user namespace holder
+        # of its own there: stopped with the test, so that none outlives the suite
+        if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ "$XDG_RUNTIME_DIR" != "/run/user/$(id -u)" ]; then
+                timeout 60 "$DEN" system migrate >/dev/null 2>&1 || true
+        fi
 }
 
 busybox_setup() {
