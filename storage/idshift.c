@@ -120,7 +120,6 @@ static int shift_entry(struct shift *sh, int dfd, const char *name, unsigned dep
 
 static int shift_tree(struct shift *sh, int dfd, unsigned depth)
 {
-        int fd = -EBADF;
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         size_t saved = sh->path.len;
@@ -128,13 +127,9 @@ static int shift_tree(struct shift *sh, int dfd, unsigned depth)
 
         if (depth > SHIFT_MAX_DEPTH)
                 return -ELOOP;
-        fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
+        r = den_opendir_at(dfd, &d);
+        if (r < 0)
+                return r;
         while ((errno = 0, de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;

@@ -298,20 +298,15 @@ static int entry_copy(struct copy_ctx *cx, int sdfd, int ddfd, const char *name,
 
 static int tree_copy(struct copy_ctx *cx, int sdfd, int ddfd, unsigned depth)
 {
-        int fd = -EBADF;
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int r;
 
         if (depth > COPY_MAX_DEPTH)
                 return -ELOOP;
-        fd = openat(sdfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
+        r = den_opendir_at(sdfd, &d);
+        if (r < 0)
+                return r;
         while ((errno = 0, de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;

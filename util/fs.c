@@ -163,6 +163,22 @@ int den_mkdir_p_at(int dfd, const char *path, mode_t mode)
         return 0;
 }
 
+int den_opendir_at(int dfd, DIR **ret)
+{
+        int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int e;
+
+        if (fd < 0)
+                return -errno;
+        *ret = fdopendir(fd);
+        if (!*ret) {
+                e = errno;
+                close(fd);
+                return -e;
+        }
+        return 0;
+}
+
 static int rm_rf_children(int dfd)
 {
         _cleanup_closedir_ DIR *d = NULL;

@@ -198,6 +198,9 @@ int den_write_all(int fd, const void *data, size_t len);
 int den_mkdir_p_at(int dfd, const char *path, mode_t mode);
 /* Removes a tree below dfd/name without following symlinks; -errno. */
 int den_rm_rf_at(int dfd, const char *name);
+/* A directory stream over the directory dfd of its own (the directory reopened, so dfd and its
+ * offset stay the caller's); 0, or -errno. */
+int den_opendir_at(int dfd, DIR **ret);
 /* Opens an untrusted path inside root (openat2 RESOLVE_IN_ROOT, or a clamped manual walk). */
 int den_open_in_root(int root_dfd, const char *path, int flags, mode_t mode);
 /* COMPAT(kernel < 5.6): the manual walk den_open_in_root falls back to (exposed for tests). */
