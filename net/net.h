@@ -119,8 +119,9 @@ int net_setup_end(struct net_handle *h, struct net_config *c, den_error **err);
 int net_lo_up_here(void);
 /* The fds the monitor must hold open for the network to live (closing them makes
  * slirp4netns and the forwarder exit). They are O_CLOEXEC: whoever execs the monitor program
- * clears that flag on them. slirp4netns and the forwarder are not the caller's children (they
- * are detached into their own sessions), so the monitor never reaps them. */
+ * clears that flag on them. Both run in sessions of their own: the forwarder is detached (not
+ * the caller's child), slirp4netns is the child of the process that spawned it, whose reaping
+ * (the monitor's, or the orphan reaper's once den exits) cares only for the container's init. */
 const int *net_handle_fds(const struct net_handle *h, size_t *ret_n);
 /* Kills whatever net_setup started (a failed start), and frees. */
 void net_teardown(struct net_handle *h);
