@@ -364,3 +364,20 @@ s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.
     retry no_new_slirp "$before"
     python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port"
 }
+
+@test "net run: without slirp4netns in PATH the default network is a clear error (125)" {
+    local bin=$BATS_TEST_TMPDIR/bin p
+    mkdir "$bin"
+    for p in timeout newuidmap newgidmap fuse-overlayfs; do
+        ln -s "$(command -v "$p")" "$bin/$p"
+    done
+    # the same PATH is enough for a container without a network
+    PATH=$bin run_den run --rm --network none "$IMG" true
+    assert_success
+    PATH=$bin run_den run --rm "$IMG" true
+    assert_failure 125
+    assert_output --partial 'start slirp4netns: slirp4netns was not found in $PATH'
+    assert_equal "$(echo "$output" | grep -c .)" 1
+    run_den ps -a -q
+    assert_output ""
+}
