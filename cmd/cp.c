@@ -790,7 +790,7 @@ static int ctr_root(struct store *s, const struct cmd_ctr *c, int *ret, den_erro
         _cleanup_free_ char *path = NULL;
         int fd;
 
-        if (cmd_ctr_is_running(c))
+        if (cmd_ctr_is_running(c) && c->pid > 0)
                 path = xasprintf("/proc/%d/root", (int) c->pid);
         else if (store_container_mount(s, c->rec, &path, err) < 0)
                 return -1;

@@ -93,9 +93,14 @@ void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
                 return;
         c->pid = (pid_t) json_i64(st, "Pid");
         if (c->pid <= 0 || rt_pid_start_time(c->pid) != (uint64_t) json_i64(st, "PidStart")) {
+                c->pid = 0;
+                /* the init is gone and its monitor is writing the exit record: still running
+                 * until the record is there, with no pid to signal or enter (kill, exec, cp
+                 * and top check for one) */
+                if (cmd_ctr_monitor_pid(c) > 0)
+                        return;
                 /* its monitor died before the container did: no code was recorded */
                 c->status = "exited";
-                c->pid = 0;
                 c->exit_code = -1;
         }
 }

@@ -62,7 +62,7 @@ static int find_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_lates
         } else if (cmd_ctr_load(s, a->pos[0], ret, err) < 0) {
                 return -1;
         }
-        if (!cmd_ctr_is_running(*ret)) {
+        if (!cmd_ctr_is_running(*ret) || (*ret)->pid <= 0) {
                 cmd_ctr_free(steal_ptr(*ret));
                 return den_error_set_plain(err, 0,
                                            "can only create exec sessions on running containers: "

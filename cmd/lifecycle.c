@@ -46,7 +46,7 @@ int cmd_ctr_signal(struct cmd_ctr *c, int sig, den_error **err)
                                      c->rec->id, c->status);
         /* the init is the monitor's child for every runtime (den is the external runtimes'
          * subreaper), and the user owns the container's user namespace: signal it directly */
-        if (kill(c->pid, sig) < 0 && errno != ESRCH)
+        if (c->pid > 0 && kill(c->pid, sig) < 0 && errno != ESRCH) /* 0: it is exiting */
                 return den_error_set(err, errno, "send signal %d to container %s", sig, c->rec->id);
         return 0;
 }

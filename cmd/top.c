@@ -555,7 +555,7 @@ static int run(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
                 return -1;
         if (cmd_ctx_store(ctx, false, &s, err) < 0 || cmd_ctr_load(s, a->pos[0], &c, err) < 0)
                 return -1;
-        if (!cmd_ctr_is_running(c))
+        if (!cmd_ctr_is_running(c) || c->pid <= 0)
                 return den_error_set(err, 0, "top can only be used on running containers");
         if (t.ticks_per_s <= 0)
                 t.ticks_per_s = 100;

@@ -467,3 +467,25 @@ three"
     run wait "$fake"
     assert_failure 143
 }
+
+@test "a container whose init is gone but whose monitor has not yet recorded the exit is still running" {
+    run_den run -d --name exiting --network none "$IMG" sleep 1000
+    assert_success
+    local id=$output st="$BATS_TEST_TMPDIR/run/containers/$output/state.json"
+    cp "$st" "$st.saved"
+    # the moment between the monitor's reaping of the init and its exit record: a pid that is
+    # gone, the monitor alive (as the state would be read then)
+    jq '.Pid = 999999 | .PidStart = 1' "$st.saved" >"$st"
+    run_den inspect --format '{{.State.Status}} {{.State.Pid}} {{.State.ExitCode}}' exiting
+    assert_output "running 0 0"
+    run_den exec exiting true
+    assert_failure 125
+    assert_output "Error: can only create exec sessions on running containers: container state improper"
+    run_den top exiting
+    assert_failure 125
+    cp "$st.saved" "$st"
+    run_den inspect --format '{{.State.Status}}' "$id"
+    assert_output "running"
+    run_den rm -f -t 0 exiting
+    assert_success
+}
