@@ -108,6 +108,12 @@ fish_complete() {
     run zsh_complete "den $STORE container rm zsh"
     assert_success
     assert_output "zshbox"
+    # IDs are offered once two hex digits are typed, as podman does
+    run_den ps -aq
+    local id=$output
+    run zsh_complete "den $STORE rm ${id:0:2}"
+    assert_success
+    assert_output "$id"
     run zsh_complete "den $STORE rmi "
     assert_success
     assert_output "$DEN_TEST_REGISTRY/test/busybox:latest"
@@ -153,9 +159,15 @@ fish_complete() {
     run fish_complete "den $STORE rm "
     assert_success
     assert_output "fishbox	Container"
+    # one letter, even a hex digit, offers names only
     run fish_complete "den $STORE container stop f"
     assert_success
     assert_output "fishbox	Container"
+    run_den ps -aq
+    local id=$output
+    run fish_complete "den $STORE container stop ${id:0:2}"
+    assert_success
+    assert_output "$id	Container"
     run fish_complete "den $STORE run "
     assert_success
     assert_output "$DEN_TEST_REGISTRY/test/busybox:latest	Image"
