@@ -75,6 +75,45 @@ static void userns_freep(struct rt_userns **u)
         rt_userns_free(*u);
 }
 
+/* The controllers a container's cgroup could have: on cgroup v2 those of den's own cgroup
+ * (beside which the containers' cgroups are made); on v1 none for a user, who can use none,
+ * and those mounted for root, as podman lists them. */
+static json_t *cgroup_controllers(bool is_v2)
+{
+        _cleanup_free_ char *text = NULL;
+        json_t *list = json_array();
+        char *save = NULL;
+        size_t len = 0;
+
+        if (is_v2) {
+                _cleanup_free_ char *self = NULL, *path = NULL;
+
+                if (den_read_file_at(AT_FDCWD, "/proc/self/cgroup", 4096, &self, &len) < 0 ||
+                    !den_str_has_prefix(self, "0::/"))
+                        return list;
+                self[strcspn(self, "\n")] = '\0';
+                rt_cgroup_strip_leaf(self + 3);
+                path = xasprintf("/sys/fs/cgroup%s/cgroup.controllers", self + 3);
+                if (den_read_file_at(AT_FDCWD, path, 4096, &text, &len) < 0)
+                        return list;
+                for (char *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                        json_array_append_new(list, json_string(w));
+                return list;
+        }
+        if (geteuid() != 0 || den_read_file_at(AT_FDCWD, "/proc/cgroups", 16384, &text, &len) < 0)
+                return list;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char name[64];
+                int hierarchy, enabled;
+
+                if (line[0] != '#' &&
+                    sscanf(line, "%63s %d %*d %d", name, &hierarchy, &enabled) == 3 &&
+                    hierarchy > 0 && enabled)
+                        json_array_append_new(list, json_string(name));
+        }
+        return list;
+}
+
 static json_t *host_json(void)
 {
         _cleanup_(userns_freep) struct rt_userns *u = NULL;
@@ -101,18 +140,19 @@ static json_t *host_json(void)
         find_program("slirp4netns", slirp, sizeof(slirp));
         slirp_ver = *slirp ? program_version(slirp) : xstrdup("");
         return json_pack(
-                "{s:s, s:s, s:s, s:i, s:{s:s, s:s, s:s}, s:s, s:s, s:{s:o, s:o}, s:s, s:s, "
+                "{s:s, s:o, s:s, s:s, s:i, s:{s:s, s:s, s:s}, s:s, s:s, s:{s:o, s:o}, s:s, s:s, "
                 "s:I, s:I, s:s, s:{s:s, s:s, s:s}, s:s, s:{s:b, s:b, s:s}, "
                 "s:{s:s, s:s}, s:I, s:I}",
-                "arch", img_host_arch(), "cgroupManager", "cgroupfs", "cgroupVersion",
-                is_v2 ? "v2" : "v1", "cpus", get_nprocs(), "distribution", "distribution", distro,
-                "version", dver, "codename", codename, "hostname", un.nodename, "kernel",
-                un.release, "idMappings", "uidmap", uid, "gidmap", gid, "logDriver", "k8s-file",
-                "networkBackend", "slirp4netns", "memFree", (json_int_t) si.freeram * si.mem_unit,
-                "memTotal", (json_int_t) si.totalram * si.mem_unit, "os", "linux", "ociRuntime",
-                "name", "den", "path", "/proc/self/exe", "version", "den version " DEN_VERSION,
-                "eventLogger", "none", "security", "rootless", getuid() != 0, "seccompEnabled",
-                true, "capabilities",
+                "arch", img_host_arch(), "cgroupControllers", cgroup_controllers(is_v2),
+                "cgroupManager", "cgroupfs", "cgroupVersion", is_v2 ? "v2" : "v1", "cpus",
+                get_nprocs(), "distribution", "distribution", distro, "version", dver, "codename",
+                codename, "hostname", un.nodename, "kernel", un.release, "idMappings", "uidmap",
+                uid, "gidmap", gid, "logDriver", "k8s-file", "networkBackend", "slirp4netns",
+                "memFree", (json_int_t) si.freeram * si.mem_unit, "memTotal",
+                (json_int_t) si.totalram * si.mem_unit, "os", "linux", "ociRuntime", "name", "den",
+                "path", "/proc/self/exe", "version", "den version " DEN_VERSION, "eventLogger",
+                "none", "security", "rootless", getuid() != 0, "seccompEnabled", true,
+                "capabilities",
                 "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,"
                 "CAP_NET_BIND_SERVICE,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,"
                 "CAP_SYS_CHROOT",

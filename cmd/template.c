@@ -1559,11 +1559,19 @@ static bool key_matches_field(const char *key, const char *name)
 }
 
 /* An object member: the exact name, else the first member whose name matches ignoring case,
- * else ignoring case and underscores. */
+ * else ignoring case and underscores. Where podman's Go field and JSON names differ in more
+ * than that, the Go name is looked up under the JSON one. */
 static json_t *member(json_t *obj, const char *name)
 {
+        static const char *const go_names[][2] = {
+                { "CgroupsVersion", "cgroupVersion" }, /* info's .Host */
+        };
         json_t *m = json_object_get(obj, name);
         void *it;
+
+        for (size_t i = 0; !m && i < ARRAY_SIZE(go_names); i++)
+                if (strcmp(name, go_names[i][0]) == 0)
+                        m = json_object_get(obj, go_names[i][1]);
 
         for (it = json_object_iter(obj); !m && it; it = json_object_iter_next(obj, it))
                 if (strcasecmp(json_object_iter_key(it), name) == 0)

@@ -1,15 +1,21 @@
 /* Resource limits (--memory, --cpus, --pids-limit) through a cgroup v2 subtree delegated to the
  * user. The container gets a cgroup of its own, den-<id>, beside den's: in the cgroup den
  * runs in when the user owns it (a unit with Delegate=yes), with the controllers the limits
- * need enabled in it. Where that cannot be had (cgroup v1 or hybrid, a cgroup the user does not
- * own, a controller not delegated), the limits are ignored with one warning that says why, as
- * podman warns; the container still runs. */
+ * need enabled in it. cgroup v2 enables a controller for children only in a cgroup without
+ * processes of its own, so when den's cgroup has some (den itself, the shell or unit that
+ * started it), they are moved first into a leaf beside the containers, den-leaf, as podman
+ * moves its processes into an "init" subtree; later commands started there find the
+ * controllers enabled in den-leaf's parent and put their containers beside it. Where none of
+ * this can be had (cgroup v1 or hybrid, a cgroup the user does not own, a controller not
+ * delegated), the limits are ignored with one warning that says why, as podman warns; the
+ * container still runs. */
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include "runtime/rt-internal.h"
 
 #define CGROUP_FILE_MAX 4096
+#define CGROUP_PROCS_MAX (1 << 20)
 
 static bool word_in(const char *list, const char *word)
 {
@@ -31,6 +37,38 @@ static int write_str_at(int dfd, const char *file, const char *val)
         return den_write_all(fd, val, strlen(val));
 }
 
+/* Moves every process of the cgroup PARENT into its leaf child den-leaf, so that PARENT may
+ * enable controllers for its children. Processes may be forked into PARENT meanwhile: a few
+ * rounds until it is empty. */
+static int move_procs_to_leaf(int parent)
+{
+        _cleanup_close_ int leaf = -EBADF;
+
+        if (mkdirat(parent, RT_CGROUP_LEAF, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        leaf = openat(parent, RT_CGROUP_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (leaf < 0)
+                return -errno;
+        for (int round = 0; round < 8; round++) {
+                _cleanup_free_ char *procs = NULL;
+                size_t len = 0;
+                char *save = NULL;
+                int r = den_read_file_at(parent, "cgroup.procs", CGROUP_PROCS_MAX, &procs, &len);
+
+                if (r < 0)
+                        return r;
+                if (len == 0)
+                        return 0;
+                for (char *pid = strtok_r(procs, "\n", &save); pid;
+                     pid = strtok_r(NULL, "\n", &save)) {
+                        r = write_str_at(leaf, "cgroup.procs", pid);
+                        if (r < 0 && r != -ESRCH) /* ESRCH: it exited meanwhile */
+                                return r;
+                }
+        }
+        return -EBUSY;
+}
+
 /* The controller each requested limit needs, missing from the container's cgroup even after
  * den asked its parent for it; NULL when all are there. */
 static const char *missing_controller(const struct rt_spec *s, int parent, int cg)
@@ -47,13 +85,15 @@ static const char *missing_controller(const struct rt_spec *s, int parent, int c
                 if (den_read_file_at(cg, "cgroup.controllers", CGROUP_FILE_MAX, &have, &len) == 0 &&
                     word_in(have, want[i]))
                         continue;
-                /* refused when the parent has processes of its own (cgroup v2's rule) or does
-                 * not have the controller itself */
+                /* refused when the parent has processes of its own (cgroup v2's rule: EBUSY)
+                 * or does not have the controller itself */
                 {
                         char plus[16];
 
                         (void) snprintf(plus, sizeof(plus), "+%s", want[i]);
-                        (void) write_str_at(parent, "cgroup.subtree_control", plus);
+                        if (write_str_at(parent, "cgroup.subtree_control", plus) == -EBUSY &&
+                            move_procs_to_leaf(parent) == 0)
+                                (void) write_str_at(parent, "cgroup.subtree_control", plus);
                 }
                 free(steal_ptr(have));
                 if (den_read_file_at(cg, "cgroup.controllers", CGROUP_FILE_MAX, &have, &len) != 0 ||
@@ -63,6 +103,26 @@ static const char *missing_controller(const struct rt_spec *s, int parent, int c
         return NULL;
 }
 
+/* The limits, written before the init is born in (or moved into) the cgroup CG. */
+static void set_limits(const struct rt_spec *s, int cg, const char *dir, const char *name)
+{
+        static const char *const files[] = { "memory.max", "cpu.max", "pids.max" };
+        const bool is_wanted[] = { s->memory_max > 0, s->cpu_quota > 0, s->pids_max > 0 };
+        char val[3][64];
+
+        (void) snprintf(val[0], 64, "%lld", (long long) s->memory_max);
+        (void) snprintf(val[1], 64, "%lld %llu", (long long) s->cpu_quota,
+                        (unsigned long long) s->cpu_period);
+        (void) snprintf(val[2], 64, "%lld", (long long) s->pids_max);
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                int r = is_wanted[i] ? write_str_at(cg, files[i], val[i]) : 0;
+
+                if (r < 0)
+                        den_warn("resource limits: write %s/%s/%s: %s, ignoring", dir, name,
+                                 files[i], strerror(-r));
+        }
+}
+
 int rt_cgroup_prepare(const char *id, const struct rt_spec *s)
 {
         _cleanup_free_ char *self = NULL, *dir = NULL;
@@ -70,7 +130,7 @@ int rt_cgroup_prepare(const char *id, const struct rt_spec *s)
         _cleanup_close_ int cg = -EBADF;
         const char *missing;
         struct statfs sf;
-        char name[80], val[64];
+        char name[80];
         size_t len = 0;
 
         if (!s->has_limits)
@@ -83,6 +143,7 @@ int rt_cgroup_prepare(const char *id, const struct rt_spec *s)
                 return -1;
         }
         self[strcspn(self, "\n")] = '\0';
+        rt_cgroup_strip_leaf(self + 3);
         dir = xasprintf("/sys/fs/cgroup%s", self + 3);
         (void) snprintf(name, sizeof(name), "den-%.64s", id ? id : "init");
         parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -101,33 +162,20 @@ int rt_cgroup_prepare(const char *id, const struct rt_spec *s)
                 (void) unlinkat(parent, name, AT_REMOVEDIR);
                 return -1;
         }
-        if (s->memory_max > 0) {
-                (void) snprintf(val, sizeof(val), "%lld", (long long) s->memory_max);
-                int r = write_str_at(cg, "memory.max", val);
-
-                if (r < 0)
-                        den_warn("memory limit: write %s/%s/memory.max: %s, ignoring", dir, name,
-                                 strerror(-r));
-        }
+        set_limits(s, cg, dir, name);
         return steal_fd(cg);
 }
 
-void rt_cgroup_attach(const struct rt_spec *s, int cg, pid_t pid)
+void rt_cgroup_attach(int cg, pid_t pid)
 {
-        static const char *const files[] = { "cpu.max", "pids.max", "cgroup.procs" };
-        const bool is_wanted[] = { s->cpu_quota > 0, s->pids_max > 0, true };
-        char val[3][64];
+        char val[32];
+        int r;
 
         if (cg < 0)
                 return;
-        (void) snprintf(val[0], 64, "%lld %llu", (long long) s->cpu_quota,
-                        (unsigned long long) s->cpu_period);
-        (void) snprintf(val[1], 64, "%lld", (long long) s->pids_max);
-        (void) snprintf(val[2], 64, "%d", (int) pid);
-        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-                int r = is_wanted[i] ? write_str_at(cg, files[i], val[i]) : 0;
-
-                if (r < 0)
-                        den_warn("resource limits: write %s: %s, ignoring", files[i], strerror(-r));
-        }
+        (void) snprintf(val, sizeof(val), "%d", (int) pid);
+        r = write_str_at(cg, "cgroup.procs", val);
+        if (r < 0)
+                den_warn("resource limits: move the container into its cgroup: %s, ignoring",
+                         strerror(-r));
 }

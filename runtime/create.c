@@ -8,11 +8,13 @@
  * missing components are created below fds already resolved, and mounts target
  * "/proc/self/fd/N" of that fd: the path string is never looked up again after the check.
  * Bind sources are host paths from the spec and are trusted. */
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -53,7 +55,14 @@ struct rt_clone_args {
         uint64_t stack;
         uint64_t stack_size;
         uint64_t tls;
+        uint64_t set_tid;
+        uint64_t set_tid_size;
+        uint64_t cgroup;
 };
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 static const int ns_flags[RT_NS_N] = {
         [RT_NS_PID] = CLONE_NEWPID,       [RT_NS_NET] = CLONE_NEWNET, [RT_NS_MOUNT] = CLONE_NEWNS,
@@ -279,10 +288,29 @@ static int mount_one(int root, const struct rt_mount *m, int src_fd, den_error *
                 /* sysfs needs a network namespace of our own: bind the host's read-only */
                 return bind_at(root, "/sys", m->destination, m->flags | MS_RDONLY, true, 0, err);
         }
-        case RT_MOUNT_CGROUP:
-                /* cgroup v1 hierarchies cannot be mounted rootless: show the host's tree */
+        case RT_MOUNT_CGROUP: {
+                struct statfs sf;
+
+                /* cgroup v2 and a cgroup namespace of the container's own (owned by its user
+                 * namespace): a cgroup2 of its own, rooted at the container's cgroup, as podman
+                 * mounts it. Otherwise (v1 hierarchies cannot be mounted rootless, the host's
+                 * cgroup namespace may not be) the host's tree, read-only. */
+                if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+                        _cleanup_close_ int dfd = -EBADF;
+                        char pd[FDPATH_LEN];
+
+                        if (open_dest(root, m->destination, true, &dfd, err) < 0)
+                                return den_error_wrap(err, "mount cgroup2");
+                        if (mount("cgroup2", fdpath(pd, dfd), "cgroup2", m->flags & ~MS_REMOUNT,
+                                  NULL) == 0)
+                                return 0;
+                        if (errno != EPERM && errno != EACCES)
+                                return den_error_set(err, errno, "mount cgroup2 to \"%s\"",
+                                                     m->destination);
+                }
                 return bind_at(root, "/sys/fs/cgroup", m->destination, m->flags | MS_RDONLY, true,
                                0, err);
+        }
         case RT_MOUNT_FS:
                 return mount_fs(root, m, err);
         default:
@@ -610,13 +638,26 @@ static int write_map(pid_t pid, const char *file, const struct rt_idmap *m, size
         return 0;
 }
 
-static pid_t clone_init(unsigned long flags, int *ret_pidfd)
+pid_t rt_clone_into(unsigned long flags, int cg, int *ret_pidfd, bool *ret_in_cgroup)
 {
         struct rt_clone_args a = { .flags = flags | CLONE_PIDFD,
                                    .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                                    .exit_signal = SIGCHLD };
-        long r;
+        long r = -1;
 
+        *ret_in_cgroup = false;
+        if (cg >= 0) {
+                a.flags |= CLONE_INTO_CGROUP;
+                a.cgroup = (uint64_t) cg;
+                r = syscall(SYS_clone3, &a, sizeof(a));
+                if (r >= 0) {
+                        *ret_in_cgroup = true;
+                        return (pid_t) r;
+                }
+                /* COMPAT(kernel < 5.7): no CLONE_INTO_CGROUP; the init is moved in after */
+                a.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
+                a.cgroup = 0;
+        }
         r = syscall(SYS_clone3, &a, sizeof(a));
         if (r < 0 && errno == ENOSYS) {
                 /* COMPAT(kernel < 5.3): clone; x86_64 order (flags, stack, parent_tid, ...) */
@@ -659,6 +700,7 @@ static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
 {
         _cleanup_free_ void *bpf = NULL;
         _cleanup_close_ int devnull = -EBADF, cg = -EBADF, tree = -EBADF;
+        bool is_in_cgroup = false;
         struct rt_child child = { .spec = s, .proc = &s->proc, .root_tree = -1 };
         struct rt_container *c;
         unsigned long flags = 0;
@@ -686,7 +728,7 @@ static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return den_error_set(err, errno, "socketpair");
         child.sync_fd = sv[1];
-        pid = clone_init(flags, &pidfd);
+        pid = rt_clone_into(flags, cg, &pidfd, &is_in_cgroup);
         if (pid < 0) {
                 (void) close(sv[0]);
                 (void) close(sv[1]);
@@ -709,7 +751,8 @@ static int create_own(const struct rt_create_opts *o, const struct rt_spec *s,
         };
         c->on_namespaces = o->on_namespaces;
         c->on_namespaces_arg = o->on_namespaces_arg;
-        rt_cgroup_attach(s, cg, pid);
+        if (!is_in_cgroup)
+                rt_cgroup_attach(cg, pid);
         if ((flags & CLONE_NEWUSER) &&
             (write_map(pid, "uid_map", s->uidmap, s->n_uidmap, err) < 0 ||
              write_map(pid, "gid_map", s->gidmap, s->n_gidmap, err) < 0 ||

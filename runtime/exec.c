@@ -8,6 +8,7 @@
  * (errno, exit status, message) followed by _exit. The child never writes to the user's
  * terminal: its fds 0-2 are the container's from early on. */
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -15,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -458,9 +460,31 @@ static const struct {
 
 bool rt_has_joined_container;
 
-/* Joins init_pid's namespaces, user first (it grants the rights for the others). A
- * namespace the init shares with us is skipped: setns into one's own user namespace fails. */
-static int join_namespaces(pid_t init_pid, den_error **err)
+int rt_cgroup_of(pid_t pid)
+{
+        _cleanup_free_ char *text = NULL, *dir = NULL;
+        char path[64];
+        struct statfs sf;
+        size_t len = 0;
+
+        (void) snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+        if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC ||
+            den_read_file_at(AT_FDCWD, path, 4096, &text, &len) < 0 ||
+            !den_str_has_prefix(text, "0::/"))
+                return -1;
+        text[strcspn(text, "\n")] = '\0';
+        if (strstr(text, "/.."))
+                return -1; /* outside our cgroup namespace: not reachable by path */
+        dir = xasprintf("/sys/fs/cgroup%s", text + 3);
+        return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Joins init_pid's namespaces, user first (it grants the rights for the others), but for the
+ * cgroup namespace, which the process started in the container's cgroup joins itself
+ * (*ret_cgroupns, -1 when shared with us): from inside it, a cgroup outside could not be
+ * left for the container's. A namespace the init shares with us is skipped: setns into one's
+ * own user namespace fails. */
+static int join_namespaces(pid_t init_pid, int *ret_cgroupns, den_error **err)
 {
         int fds[ARRAY_SIZE(exec_ns)];
         int r = 0;
@@ -480,8 +504,12 @@ static int join_namespaces(pid_t init_pid, den_error **err)
                 if (fds[i] < 0 && r == 0)
                         r = den_error_set(err, errno, "open %s", path);
         }
+        *ret_cgroupns = -1;
         for (size_t i = 0; i < ARRAY_SIZE(exec_ns) && r == 0; i++) {
-                if (fds[i] >= 0 && setns(fds[i], exec_ns[i].flag) < 0)
+                if (exec_ns[i].flag == CLONE_NEWCGROUP && fds[i] >= 0) {
+                        *ret_cgroupns = steal_fd(fds[i]);
+                        rt_has_joined_container = true;
+                } else if (fds[i] >= 0 && setns(fds[i], exec_ns[i].flag) < 0)
                         r = den_error_set(err, errno, "join the container's %s namespace",
                                           exec_ns[i].name);
                 else if (fds[i] >= 0)
@@ -529,12 +557,13 @@ int rt_exec(const struct rt_exec_opts *o, struct rt_container **ret, den_error *
         const struct rt_spec *spec = o->spec;
         _cleanup_(process_freep) struct rt_process *proc = xcalloc(1, sizeof(*proc));
         _cleanup_free_ void *bpf = NULL;
-        _cleanup_close_ int devnull = -EBADF;
+        _cleanup_close_ int devnull = -EBADF, cg = -EBADF, cgroupns = -EBADF;
         json_auto_t *doc = NULL;
         struct rt_container *c;
         struct rt_child child;
         json_error_t jerr;
-        int sv[2];
+        bool is_in_cgroup;
+        int sv[2], pidfd = -1;
         pid_t pid;
 
         doc = json_loads(o->process_json, JSON_REJECT_DUPLICATES, &jerr);
@@ -546,7 +575,9 @@ int rt_exec(const struct rt_exec_opts *o, struct rt_container **ret, den_error *
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (devnull < 0)
                 return den_error_set(err, errno, "exec: open /dev/null");
-        if (join_namespaces(o->init_pid, err) < 0)
+        /* the process runs in the container's cgroup, under its limits, as podman's does */
+        cg = rt_cgroup_of(o->init_pid);
+        if (join_namespaces(o->init_pid, &cgroupns, err) < 0)
                 return den_error_wrap(err, "exec");
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return den_error_set(err, errno, "exec: socketpair");
@@ -560,20 +591,27 @@ int rt_exec(const struct rt_exec_opts *o, struct rt_container **ret, den_error *
                                                               : 0 };
         for (int i = 0; i < 3; i++)
                 child.stdio[i] = o->stdio[i] >= 0 ? o->stdio[i] : devnull;
-        pid = fork(); /* the pid namespace applies to children only */
+        /* a child: the pid namespace applies to children only */
+        pid = rt_clone_into(0, cg, &pidfd, &is_in_cgroup);
         if (pid < 0) {
                 (void) close(sv[0]);
                 (void) close(sv[1]);
                 return den_error_set(err, errno, "exec: fork");
         }
         if (pid == 0) {
+                den_error *cerr = NULL;
+
                 (void) close(sv[0]);
+                if (cgroupns >= 0 && setns(cgroupns, CLONE_NEWCGROUP) < 0) {
+                        (void) den_error_set(&cerr, errno, "join the container's cgroup namespace");
+                        rt_child_fail(sv[1], cerr);
+                }
                 exec_child(&child);
         }
         (void) close(sv[1]);
         c = xcalloc(1, sizeof(*c));
         *c = (struct rt_container){ .pid = pid,
-                                    .pidfd = (int) syscall(SYS_pidfd_open, pid, 0),
+                                    .pidfd = pidfd,
                                     .pty_master = -1,
                                     .netns_fd = -EBADF,
                                     .userns_fd = -EBADF,

@@ -718,6 +718,7 @@ static bool cgroup_release(const struct mon *m)
                 return false;
         self[n] = '\0';
         self[strcspn(self, "\n")] = '\0';
+        rt_cgroup_strip_leaf(self + 3);
         if (snprintf(path, sizeof(path), "/sys/fs/cgroup%s/den-%.64s/memory.events", self + 3,
                      m->id) >= (int) sizeof(path))
                 return false;

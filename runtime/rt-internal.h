@@ -181,8 +181,14 @@ int rt_oci_create(const struct rt_create_opts *o, const struct rt_spec *s,
                   struct rt_container **ret, den_error **err);
 int rt_oci_start(struct rt_container *c, int *ret_exit_code, den_error **err);
 
-/* cgroup.c: the container's cgroup for its resource limits (cgroup v2, delegated), or -1 with
- * a warning saying why the limits are ignored; rt_cgroup_attach sets the limits that apply to
- * processes and moves PID in. */
+/* cgroup.c: the container's cgroup with its resource limits set (cgroup v2, delegated), or -1
+ * with a warning saying why the limits are ignored. The init is born in it (CLONE_INTO_CGROUP);
+ * where the kernel cannot do that, rt_cgroup_attach moves PID in. */
 int rt_cgroup_prepare(const char *id, const struct rt_spec *s);
-void rt_cgroup_attach(const struct rt_spec *s, int cg, pid_t pid);
+/* create.c: a child (clone3 with FLAGS and CLONE_PIDFD), born in the cgroup CG when there is
+ * one (CLONE_INTO_CGROUP: a cgroup namespace it makes is rooted there, and the cgroup's limits
+ * count it from its first instant); *ret_in_cgroup says whether it was. */
+pid_t rt_clone_into(unsigned long flags, int cg, int *ret_pidfd, bool *ret_in_cgroup);
+/* exec.c: the cgroup v2 directory of process PID (its container's), or -1. */
+int rt_cgroup_of(pid_t pid);
+void rt_cgroup_attach(int cg, pid_t pid);

@@ -5,6 +5,22 @@
 #include <jansson.h>
 #include "util/util.h"
 
+/* ---------------------------------------------------------------- cgroups (cgroup.c) */
+
+/* The leaf den moves the processes of its cgroup into, so that the cgroup may enable
+ * controllers for the containers' cgroups beside it (cgroup.c). */
+#define RT_CGROUP_LEAF "den-leaf"
+
+/* Cuts a trailing "/den-leaf" off the cgroup PATH of a process of den's: the cgroups of the
+ * containers are beside that leaf, not in it. */
+static inline void rt_cgroup_strip_leaf(char *path)
+{
+        size_t n = strlen(path), k = sizeof("/" RT_CGROUP_LEAF) - 1;
+
+        if (n >= k && strcmp(path + n - k, "/" RT_CGROUP_LEAF) == 0)
+                path[n - k] = '\0';
+}
+
 /* ---------------------------------------------------------------- id mappings (subid.c) */
 
 struct rt_idmap {

@@ -19,6 +19,17 @@ load helpers
     assert_output "true"
 }
 
+@test "info: cgroup version, manager and controllers as podman reports them" {
+    command -v podman >/dev/null || skip_strict "podman is not installed (.ci/install-deps installs it)"
+    local fmt='{{.Host.CgroupsVersion}} {{.Host.CgroupManager}} {{.Host.CgroupControllers}}'
+    run --separate-stderr podman info --format "$fmt"
+    assert_success
+    local want=$output
+    run_den info --format "$fmt"
+    assert_success
+    assert_output "$want"
+}
+
 @test "info: json and the default yaml" {
     run_den info --format json
     assert_success

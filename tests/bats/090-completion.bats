@@ -13,10 +13,6 @@ setup() {
     STORE="--root $BATS_TEST_TMPDIR/root --runroot $BATS_TEST_TMPDIR/run"
 }
 
-need() {
-    command -v "$1" >/dev/null || skip_strict "$1 is not installed (.ci/install-deps installs it)"
-}
-
 # A container named $1 in the test's store.
 make_container() {
     seed_store

@@ -16,10 +16,6 @@ teardown() {
 	containers_teardown
 }
 
-need() {
-        command -v "$1" >/dev/null || skip_strict "$1 is not installed"
-}
-
 # The runtime's own view of a container: its state directory under the container's run dir.
 runtime_status() { # RUNTIME ID
         "$1" --root "$BATS_TEST_TMPDIR/run/containers/$2/oci" state "$2" |

@@ -10,6 +10,7 @@
 #                          run_den --separate-stderr images, run_den ! rmi x
 #   den_raw ARGS...        den with the same store, without `run` (for pipes, &, $(...))
 #   skip_strict REASON     skip, except with DEN_TEST_STRICT=1 (CI), where it fails
+#   need PROGRAM           skip_strict unless PROGRAM is installed
 #   registries_conf [TEXT] write a registries.conf marking the plain registry insecure (TEXT
 #                          first: top-level keys and tables of the test's own) and export
 #                          CONTAINERS_REGISTRIES_CONF for this test
@@ -68,6 +69,11 @@ skip_strict() {
                 fail "not skipped in strict mode (DEN_TEST_STRICT=1): $*"
         fi
         skip "$@"
+}
+
+# need PROGRAM: skips (fails in strict mode) when PROGRAM is not installed
+need() {
+        command -v "$1" >/dev/null || skip_strict "$1 is not installed (.ci/install-deps installs it)"
 }
 
 registries_conf() {
