@@ -29,15 +29,14 @@ static int64_t json_i64(json_t *o, const char *k)
 }
 
 /* <rundir>/state.json: written by start, without fsync, in the runroot, which is volatile
- * like the processes it describes; NULL when missing or unreadable */
-static json_t *run_state_read(const char *rundir)
+ * like the processes it describes; NULL when missing or unreadable. PATH is relative to DFD. */
+static json_t *run_state_read(int dfd, const char *path)
 {
-        _cleanup_free_ char *path = den_path_join(rundir, "state.json");
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         json_t *o;
 
-        if (den_read_file_at(AT_FDCWD, path, 1 << 20, &text, &len) < 0)
+        if (dfd == -ENOENT || den_read_file_at(dfd, path, 1 << 20, &text, &len) < 0)
                 return NULL;
         o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
         if (o && !json_is_object(o)) {
@@ -51,18 +50,26 @@ static json_t *run_state_read(const char *rundir)
  * den's running state), the last start's state.json in the runroot (running, pid, start
  * time, network), and the exit record the monitor writes in userdata (code, times). A start
  * deletes both of the latter before it begins. */
-void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
+/* With RUN_DFD and CTRS_DFD, the runroot's and the store's containers/ (RUN_DFD -ENOENT when
+ * the runroot has none), or AT_FDCWD for both. */
+static void ctr_refresh_at(struct cmd_ctr *c, int run_dfd, int ctrs_dfd)
 {
         json_t *st;
         const char *status;
-        _cleanup_free_ char *exit_path = den_path_join(c->userdata, "exit");
+        _cleanup_free_ char *state_path = NULL, *exit_path = NULL;
         struct rt_exit ex = { 0 };
         den_error *e = NULL;
         int r;
 
-        (void) s;
+        if (run_dfd == AT_FDCWD) {
+                state_path = den_path_join(c->rundir, "state.json");
+                exit_path = den_path_join(c->userdata, "exit");
+        } else {
+                state_path = xasprintf("%s/state.json", c->rec->id);
+                exit_path = xasprintf("%s/userdata/exit", c->rec->id);
+        }
         json_decref(c->run_state);
-        c->run_state = run_state_read(c->rundir);
+        c->run_state = run_state_read(run_dfd, state_path);
         st = c->run_state ? c->run_state : json_object_get(c->rec->meta, "state");
         status = json_string_value(json_object_get(st, "Status"));
         c->state = st;
@@ -78,7 +85,7 @@ void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
                 return;
         /* the exit record, when there is one, ends the last run (also one from before a
          * reboot, whose state.json is gone) */
-        r = rt_exit_read(exit_path, &ex, &e);
+        r = rt_exit_read_at(ctrs_dfd, exit_path, &ex, &e);
         if (r == 0) {
                 c->status = "exited";
                 c->exit_code = ex.exit_code;
@@ -105,7 +112,14 @@ void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
         }
 }
 
-struct cmd_ctr *cmd_ctr_new(struct store *s, struct store_container *rec)
+void cmd_ctr_refresh(struct store *s, struct cmd_ctr *c)
+{
+        (void) s;
+        ctr_refresh_at(c, AT_FDCWD, AT_FDCWD);
+}
+
+static struct cmd_ctr *ctr_new_at(struct store *s, struct store_container *rec, int run_dfd,
+                                  int ctrs_dfd)
 {
         struct cmd_ctr *c = xcalloc(1, sizeof(*c));
 
@@ -113,8 +127,13 @@ struct cmd_ctr *cmd_ctr_new(struct store *s, struct store_container *rec)
         c->dir = store_container_dir(s, rec->id);
         c->userdata = den_path_join(c->dir, "userdata");
         c->rundir = xasprintf("%s/containers/%s", store_runroot(s), rec->id);
-        cmd_ctr_refresh(s, c);
+        ctr_refresh_at(c, run_dfd, ctrs_dfd);
         return c;
+}
+
+struct cmd_ctr *cmd_ctr_new(struct store *s, struct store_container *rec)
+{
+        return ctr_new_at(s, rec, AT_FDCWD, AT_FDCWD);
 }
 
 int cmd_ctr_load_config(struct store *s, struct cmd_ctr *c, den_error **err)
@@ -156,11 +175,26 @@ int cmd_ctr_load_all_brief(struct store *s, struct cmd_ctr ***ret, size_t *ret_n
         struct cmd_ctr **out;
         size_t n = 0;
 
+        _cleanup_free_ char *run_path = NULL, *ctrs_path = NULL;
+        _cleanup_close_ int run_dfd = -EBADF, ctrs_dfd = -EBADF;
+
         if (store_containers_list(s, &v, &n, err) < 0)
                 return -1;
+        /* each container's records relative to the two containers/ directories: 2n lookups
+         * of short names instead of long paths (ps over a hundred containers) */
+        run_path = den_path_join(store_runroot(s), "containers");
+        ctrs_path = den_path_join(store_root(s), "containers");
+        run_dfd = open(run_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (run_dfd < 0)
+                run_dfd = errno == ENOENT ? -ENOENT : AT_FDCWD;
+        ctrs_dfd = open(ctrs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctrs_dfd < 0) {
+                closep(&run_dfd);
+                run_dfd = ctrs_dfd = AT_FDCWD;
+        }
         out = xcalloc(n + 1, sizeof(*out));
         for (size_t i = 0; i < n; i++)
-                out[i] = cmd_ctr_new(s, v[i]);
+                out[i] = ctr_new_at(s, v[i], run_dfd, ctrs_dfd);
         free(v);
         *ret = out;
         *ret_n = n;

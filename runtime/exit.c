@@ -32,13 +32,13 @@ int rt_exit_parse(const char *text, size_t len, struct rt_exit *ret, den_error *
         return 0;
 }
 
-int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
+int rt_exit_read_at(int dfd, const char *path, struct rt_exit *ret, den_error **err)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         int r;
 
-        r = den_read_file_at(AT_FDCWD, path, 4096, &text, &len);
+        r = den_read_file_at(dfd, path, 4096, &text, &len);
         if (r == -ENOENT)
                 return 1;
         if (r < 0)
@@ -46,6 +46,11 @@ int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
         if (rt_exit_parse(text, len, ret, err) < 0)
                 return den_error_wrap(err, "read exit record \"%s\"", path);
         return 0;
+}
+
+int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err)
+{
+        return rt_exit_read_at(AT_FDCWD, path, ret, err);
 }
 
 int rt_exit_write(int dfd, const char *name, const struct rt_exit *ex, den_error **err)

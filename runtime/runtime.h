@@ -310,6 +310,8 @@ struct rt_exit {
 };
 /* 0 and *ret filled; 1 when there is no record (yet); -1 with err when it is unreadable. */
 int rt_exit_read(const char *path, struct rt_exit *ret, den_error **err);
+/* The same with PATH relative to DFD. */
+int rt_exit_read_at(int dfd, const char *path, struct rt_exit *ret, den_error **err);
 /* The record's text, strictly (exposed for the fuzz target). */
 int rt_exit_parse(const char *text, size_t len, struct rt_exit *ret, den_error **err);
 /* Writes an exit record (for a container that never reached its monitor) atomically, with

@@ -230,7 +230,7 @@ int store_containers_parse(const char *buf, size_t len, struct store_container *
                            size_t *ret_n, den_error **err)
 {
         json_error_t jerr;
-        json_auto_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_auto_t *j = store_json_load(buf, len, &jerr);
         struct store_container **v = NULL;
         size_t i, n;
         json_t *e;
@@ -618,7 +618,7 @@ static int config_write(struct store *s, int cdfd, int bdfd, const struct store_
 int store_container_config_parse(const char *buf, size_t len, json_t **ret, den_error **err)
 {
         json_error_t jerr;
-        json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *j = store_json_load(buf, len, &jerr);
 
         if (!j)
                 return den_error_set(err, 0, "%s (line %d)", jerr.text, jerr.line);

@@ -323,7 +323,7 @@ int store_images_parse(const char *buf, size_t len, struct store_image ***ret, s
                        den_error **err)
 {
         json_error_t jerr;
-        json_auto_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_auto_t *j = store_json_load(buf, len, &jerr);
         struct store_image **imgs = NULL;
         size_t i, n;
         json_t *v;

@@ -223,7 +223,7 @@ uint64_t store_layer_size(struct store *s, const char *diff_id)
         p = xasprintf("%s/layer.json", hex);
         if (den_read_file_at(s->layers_dfd, p, STORE_MAX_SMALL_JSON, &buf, &len) < 0)
                 return 0;
-        j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+        j = store_json_load(buf, len, NULL);
         v = json_object_get(j, "size");
         if (!json_is_integer(v) || json_integer_value(v) < 0)
                 return 0;

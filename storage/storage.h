@@ -32,6 +32,10 @@ struct store_opts {
 
 struct store;
 
+/* The store's JSON records (json.c): what json_loadb(buf, len, JSON_REJECT_DUPLICATES, error)
+ * returns for the same bytes, an object or an array, only faster. */
+json_t *store_json_load(const char *buf, size_t len, json_error_t *error);
+
 /* storage.conf (conf.c): the driver a new store gets, from the first file that exists of
  * $CONTAINERS_STORAGE_CONF, ~/.config/containers/storage.conf, /etc/containers/storage.conf
  * and /usr/share/containers/storage.conf; *ret_driver NULL when none names one. */

@@ -149,7 +149,7 @@ static int meta_parse(const char *buf, size_t len, struct store_meta *ret, den_e
 {
         struct store_meta m = { 0 };
         json_error_t jerr;
-        json_auto_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_auto_t *j = store_json_load(buf, len, &jerr);
         const char *key;
         json_t *v;
 
