@@ -107,6 +107,35 @@ static int remove_by_name(struct store *s, const char *name, den_error **err)
         return cmd_ctr_remove(s, c, true, err);
 }
 
+/* --network container:X and --ipc container:X are recorded by X's full id, as podman does: the
+ * container must exist at creation, a rename of X keeps the sharing, and rm finds what
+ * depends on X (cmd_ctr_depends_on). */
+static int resolve_shared(struct store *s, json_t *config, den_error **err)
+{
+        json_t *hc = json_object_get(config, "HostConfig");
+        json_t *net = json_object_get(config, "Network");
+        const char *ipc = json_string_value(json_object_get(hc, "IpcMode"));
+        const char *target = json_string_value(json_object_get(net, "target"));
+        _cleanup_(store_container_freep) struct store_container *ipc_of = NULL;
+        _cleanup_(store_container_freep) struct store_container *net_of = NULL;
+
+        if (streq(json_string_value(json_object_get(net, "mode")) ?: "", "container") && target) {
+                if (store_container_find(s, target, &net_of, err) < 0)
+                        return den_error_wrap(err,
+                                              "looking up container to share net namespace with");
+                json_object_set_new(net, "target", json_string(net_of->id));
+                json_object_set_new(hc, "NetworkMode",
+                                    json_sprintf("container:%s", net_of->id));
+        }
+        if (ipc && den_str_has_prefix(ipc, "container:")) {
+                if (store_container_find(s, ipc + 10, &ipc_of, err) < 0)
+                        return den_error_wrap(err,
+                                              "looking up container to share ipc namespace with");
+                json_object_set_new(hc, "IpcMode", json_sprintf("container:%s", ipc_of->id));
+        }
+        return 0;
+}
+
 static int create_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_run,
                       struct store **ret_s, struct cmd_ctr **ret, den_error **err)
 {
@@ -136,6 +165,10 @@ static int create_ctr(struct cmd_ctx *ctx, const struct cmd_args *a, bool is_run
         if (cmd_ctr_config_build(a, a->pos + 1, img->names && img->names[0] ? img->names[0] : image,
                                  icfg, &config, err) < 0)
                 return -1;
+        if (resolve_shared(s, config, err) < 0) {
+                json_decref(config);
+                return -1;
+        }
         if (cmd_flag(a, "replace") && cmd_str(a, "name") &&
             remove_by_name(s, cmd_str(a, "name"), err) < 0) {
                 json_decref(config);

@@ -59,6 +59,9 @@ pid_t cmd_ctr_monitor_pid(const struct cmd_ctr *c);
 /* Config accessors. */
 json_t *cmd_ctr_cfg(const struct cmd_ctr *c, const char *section, const char *key);
 const char *cmd_ctr_cfg_str(const struct cmd_ctr *c, const char *section, const char *key);
+/* Whether D shares a namespace of C (--network or --ipc container:C), so that C cannot be
+ * removed before D. */
+bool cmd_ctr_depends_on(const struct cmd_ctr *d, const struct cmd_ctr *c);
 bool cmd_ctr_cfg_bool(const struct cmd_ctr *c, const char *section, const char *key);
 /* The command line the container runs, joined for display. */
 char *cmd_ctr_command(const struct cmd_ctr *c);

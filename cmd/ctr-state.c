@@ -250,6 +250,11 @@ json_t *cmd_ctr_brief_config(json_t *config)
         json_object_set_new(o, "HostConfig",
                             json_pack("{s:b}", "AutoRemove",
                                       json_is_true(json_object_get(host, "AutoRemove"))));
+        /* a shared IPC namespace: rm finds the containers that depend on another */
+        if (den_str_has_prefix(json_string_value(json_object_get(host, "IpcMode")) ?: "",
+                               "container:"))
+                json_object_set(json_object_get(o, "HostConfig"), "IpcMode",
+                                json_object_get(host, "IpcMode"));
         if (json_is_object(json_object_get(config, "Network"))) {
                 json_t *net = json_object_get(config, "Network");
                 json_t *n = json_object();
@@ -261,6 +266,27 @@ json_t *cmd_ctr_brief_config(json_t *config)
                 json_object_set_new(o, "Network", n);
         }
         return o;
+}
+
+bool cmd_ctr_depends_on(const struct cmd_ctr *d, const struct cmd_ctr *c)
+{
+        json_t *net = json_object_get(d->config, "Network");
+        const char *target = json_string_value(json_object_get(net, "target"));
+        const char *ipc = cmd_ctr_cfg_str(d, "HostConfig", "IpcMode");
+        /* by id since den recorded them so; by name in records of an older den */
+        const char *refs[2] = {
+                streq(json_string_value(json_object_get(net, "mode")) ?: "", "container")
+                        ? target
+                        : NULL,
+                ipc && den_str_has_prefix(ipc, "container:") ? ipc + 10 : NULL,
+        };
+
+        if (streq(d->rec->id, c->rec->id))
+                return false;
+        for (size_t i = 0; i < ARRAY_SIZE(refs); i++)
+                if (refs[i] && (streq(refs[i], c->rec->id) || streq(refs[i], c->rec->name)))
+                        return true;
+        return false;
 }
 
 bool cmd_ctr_is_running(const struct cmd_ctr *c)

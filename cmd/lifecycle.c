@@ -291,6 +291,107 @@ const struct cmd cmd_kill = {
 
 /* ---------------------------------------------------------------- rm */
 
+static bool ctr_in(struct cmd_ctr *const *v, size_t n, const struct cmd_ctr *c)
+{
+        for (size_t i = 0; i < n; i++)
+                if (v[i] && streq(v[i]->rec->id, c->rec->id))
+                        return true;
+        return false;
+}
+
+static void emit(struct cmd_ctr **v, const char **raw, size_t i, struct cmd_ctr **out,
+                 const char **raw_out, size_t *n_out, bool *is_done)
+{
+        if (raw)
+                raw_out[*n_out] = raw[i];
+        out[(*n_out)++] = v[i];
+        is_done[i] = true;
+}
+
+/* rm's containers in the order of their removal, those that share another's namespaces
+ * (--network/--ipc container:) before it. With --depend the set grows by every container that
+ * depends on one in it; without, such a container left out is podman's error. RAW (names as
+ * given, parallel to V, or NULL) follows the order. */
+static int rm_order(struct store *s, bool is_depend, struct cmd_ctr ***pv, size_t *pn,
+                    const char ***praw, den_error **err)
+{
+        struct cmd_ctr **all = NULL, **v = *pv, **out;
+        const char **raw = *praw, **raw_out = NULL;
+        size_t n_all = 0, n = *pn, n_out = 0;
+        _cleanup_free_ bool *is_done = NULL;
+        int r = 0;
+
+        if (cmd_ctr_load_all_brief(s, &all, &n_all, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                _cleanup_free_ char *deps = NULL;
+
+                for (size_t k = 0; k < n_all; k++) {
+                        if (!all[k] || !cmd_ctr_depends_on(all[k], v[i]) || ctr_in(v, n, all[k]))
+                                continue;
+                        if (!is_depend) {
+                                char *more = xasprintf("%s%s%s", deps ? deps : "", deps ? "," : "",
+                                                       all[k]->rec->id);
+
+                                free(deps);
+                                deps = more;
+                                continue;
+                        }
+                        v = xrealloc(v, (n + 2) * sizeof(*v));
+                        v[n++] = steal_ptr(all[k]);
+                        v[n] = NULL;
+                        if (raw) {
+                                raw = xrealloc(raw, (n + 1) * sizeof(*raw));
+                                raw[n - 1] = NULL;
+                        }
+                }
+                if (deps)
+                        r = den_error_set(err, 0,
+                                          "container %s has dependent containers which must be "
+                                          "removed before it: %s: container already exists",
+                                          v[i]->rec->id, deps);
+        }
+        cmd_ctrs_free(all, n_all);
+        *pv = v;
+        *pn = n;
+        *praw = raw;
+        if (r < 0)
+                return -1;
+        /* dependents first: a container goes once nothing left depends on it (the records
+         * cannot form a cycle, as a container shares only with one that exists; a damaged
+         * store's cycle is broken in the given order) */
+        out = xcalloc(n + 1, sizeof(*out));
+        if (raw)
+                raw_out = xcalloc(n + 1, sizeof(*raw_out));
+        is_done = xcalloc(n + 1, sizeof(*is_done));
+        while (n_out < n) {
+                size_t before = n_out;
+
+                for (size_t i = 0; i < n; i++) {
+                        bool is_needed = false;
+
+                        for (size_t j = 0; j < n && !is_done[i] && !is_needed; j++)
+                                is_needed = !is_done[j] && j != i && cmd_ctr_depends_on(v[j], v[i]);
+                        if (is_done[i] || is_needed)
+                                continue;
+                        emit(v, raw, i, out, raw_out, &n_out, is_done);
+                }
+                for (size_t i = 0; n_out == before && i < n; i++)
+                        if (!is_done[i])
+                                emit(v, raw, i, out, raw_out, &n_out, is_done);
+        }
+        free(v);
+        free(raw);
+        *pv = out;
+        /* with --depend podman prints every container by id */
+        if (is_depend) {
+                free(raw_out);
+                raw_out = NULL;
+        }
+        *praw = raw_out;
+        return 0;
+}
+
 static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err)
 {
         bool is_force = cmd_flag(a, "force"), is_ignore = cmd_flag(a, "ignore");
@@ -327,6 +428,10 @@ static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                         return -1;
                 }
         }
+        if (n && rm_order(s, cmd_flag(a, "depend"), &v, &n, &raw, err) < 0) {
+                r = -1;
+                goto out;
+        }
         /* running ones are killed from the user's own namespace (processes of any container
          * id can be signalled from there), then den's namespace removes the files */
         for (size_t i = 0; i < n; i++)
@@ -348,7 +453,7 @@ static int run_rm(struct cmd_ctx *ctx, const struct cmd_args *a, den_error **err
                 for (size_t i = 0; i < n && r == 0; i++) {
                         r = store_container_remove(s, v[i]->rec->id, err);
                         if (r == 0)
-                                printf("%s\n", raw ? raw[i] : v[i]->rec->id);
+                                printf("%s\n", raw && raw[i] ? raw[i] : v[i]->rec->id);
                 }
 out:
         cmd_ctrs_free(v, n);
@@ -357,6 +462,8 @@ out:
 
 static const struct cmd_opt rm_opts[] = {
         { "all", 'a', CMD_OPT_BOOL, NULL, "Remove all containers" },
+        { "depend", 0, CMD_OPT_BOOL, NULL,
+          "Remove container and all containers that depend on it" },
         { "force", 'f', CMD_OPT_BOOL, NULL, "Force removal of a running or unusable container" },
         { "ignore", 'i', CMD_OPT_BOOL, NULL,
           "Ignore errors when a specified container is missing" },

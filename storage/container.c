@@ -379,10 +379,10 @@ static void ctr_vec_clear(struct ctr_vec *cv)
 
 static int no_such_container(den_error **err, const char *name_or_id)
 {
-        return den_error_set(err, ENOENT,
-                             "no container with name or ID \"%s\" found: no such "
-                             "container",
-                             name_or_id);
+        return den_error_set_plain(err, ENOENT,
+                                   "no container with name or ID \"%s\" found: no such "
+                                   "container",
+                                   name_or_id);
 }
 
 static ssize_t find_id(const struct ctr_vec *cv, const char *id)

@@ -189,6 +189,10 @@ struct store_container {
 };
 
 void store_container_free(struct store_container *c);
+static inline void store_container_freep(struct store_container **c)
+{
+        store_container_free(*c);
+}
 void store_containers_free(struct store_container **v, size_t n);
 /* All containers, newest first. Reads containers.json only (no lock). */
 int store_containers_list(struct store *s, struct store_container ***ret, size_t *ret_n,

@@ -163,6 +163,57 @@ bye"
     assert_output ""
 }
 
+@test "rm: a container whose namespaces another shares needs --depend, which removes the sharers first" {
+    run_den run -d --name dep-a "$IMG" sleep 100
+    assert_success
+    local a=$output b c
+    run_den run -d --name dep-b --network container:dep-a "$IMG" sleep 100
+    assert_success
+    b=$output
+    run_den create --name dep-c --ipc container:dep-b "$IMG" true
+    assert_success
+    c=$output
+    # recorded by id, as podman does: a rename keeps the sharing
+    run_den inspect --format '{{.HostConfig.NetworkMode}} {{.HostConfig.IpcMode}}' dep-b dep-c
+    assert_line --index 0 "container:$a shareable"
+    assert_line --index 1 "slirp4netns container:$b"
+    run_den rename dep-a dep-a2
+    assert_success
+    run_den stop -t 0 dep-b
+    assert_success
+    run_den start dep-b
+    assert_success
+    run_den inspect --format '{{.State.Running}}' dep-b
+    assert_output "true"
+
+    run_den rm -f dep-a2
+    assert_failure 125
+    assert_output "Error: container $a has dependent containers which must be removed before it: $b: container already exists"
+    # named together, but dep-c still depends on dep-b: nothing is removed
+    run_den rm -f dep-b dep-a2
+    assert_failure 125
+    assert_output --partial "container $b has dependent containers which must be removed before it: $c:"
+    run_den ps -a -q --no-trunc
+    assert_line "$a"
+    assert_line "$b"
+    assert_line "$c"
+
+    run_den rm -f --depend dep-a2
+    assert_success
+    assert_output "$(printf '%s\n%s\n%s' "$c" "$b" "$a")"
+    run_den ps -a -q
+    assert_output ""
+
+    run_den create --network container:nosuch "$IMG" true
+    assert_failure 125
+    assert_output 'Error: looking up container to share net namespace with: no container with name or ID "nosuch" found: no such container'
+    run_den create --ipc container:nosuch "$IMG" true
+    assert_failure 125
+    assert_output --partial 'looking up container to share ipc namespace with'
+    run_den ps -a -q
+    assert_output ""
+}
+
 @test "monitor: a SIGKILLed den does not take a detached container with it" {
     run_den run -d --name survivor "$IMG" sleep 60
     assert_success
