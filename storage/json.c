@@ -57,6 +57,15 @@ static void skip_ws(struct json_reader *r)
                 r->p++;
 }
 
+/* Whether the next byte is C, which is then consumed. */
+static bool eat(struct json_reader *r, char c)
+{
+        if (r->p >= r->end || *r->p != c)
+                return false;
+        r->p++;
+        return true;
+}
+
 /* The length of the UTF-8 sequence at P (at most AVAIL bytes), 0 when it is not a valid one:
  * no overlong forms, no surrogates, nothing above U+10FFFF. */
 static size_t utf8_len(const unsigned char *p, size_t avail)
@@ -247,8 +256,7 @@ static json_t *read_number(struct json_reader *r)
         size_t n;
         char *text, *endp;
 
-        if (*r->p == '-')
-                r->p++;
+        (void) eat(r, '-');
         if (!at_digit(r)) {
                 reader_fail(r, "invalid number");
                 return NULL;
@@ -262,9 +270,8 @@ static json_t *read_number(struct json_reader *r)
                 while (at_digit(r))
                         r->p++;
         }
-        if (r->p < r->end && *r->p == '.') {
+        if (eat(r, '.')) {
                 is_real = true;
-                r->p++;
                 if (!at_digit(r)) {
                         reader_fail(r, "invalid number");
                         return NULL;
@@ -272,11 +279,10 @@ static json_t *read_number(struct json_reader *r)
                 while (at_digit(r))
                         r->p++;
         }
-        if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
+        if (eat(r, 'e') || eat(r, 'E')) {
                 is_real = true;
-                r->p++;
-                if (r->p < r->end && (*r->p == '+' || *r->p == '-'))
-                        r->p++;
+                if (!eat(r, '+'))
+                        (void) eat(r, '-');
                 if (!at_digit(r)) {
                         reader_fail(r, "invalid number");
                         return NULL;
@@ -317,10 +323,8 @@ static json_t *read_object(struct json_reader *r)
 
         r->p++;
         skip_ws(r);
-        if (r->p < r->end && *r->p == '}') {
-                r->p++;
+        if (eat(r, '}'))
                 return steal_ptr(o);
-        }
         for (;;) {
                 const char *key;
                 size_t key_len;
@@ -341,11 +345,10 @@ static json_t *read_object(struct json_reader *r)
                 if (key == r->scratch)
                         key = copy = xstrndup(key, key_len);
                 skip_ws(r);
-                if (r->p >= r->end || *r->p != ':') {
+                if (!eat(r, ':')) {
                         reader_fail(r, "':' expected");
                         return NULL;
                 }
-                r->p++;
                 v = read_value(r);
                 if (!v)
                         return NULL;
@@ -354,15 +357,12 @@ static json_t *read_object(struct json_reader *r)
                         return NULL;
                 }
                 skip_ws(r);
-                if (r->p < r->end && *r->p == ',') {
-                        r->p++;
+                if (eat(r, ',')) {
                         skip_ws(r);
                         continue;
                 }
-                if (r->p < r->end && *r->p == '}') {
-                        r->p++;
+                if (eat(r, '}'))
                         return steal_ptr(o);
-                }
                 reader_fail(r, "',' or '}' expected");
                 return NULL;
         }
@@ -374,10 +374,8 @@ static json_t *read_array(struct json_reader *r)
 
         r->p++;
         skip_ws(r);
-        if (r->p < r->end && *r->p == ']') {
-                r->p++;
+        if (eat(r, ']'))
                 return steal_ptr(a);
-        }
         for (;;) {
                 json_t *v = read_value(r);
 
@@ -388,14 +386,10 @@ static json_t *read_array(struct json_reader *r)
                         return NULL;
                 }
                 skip_ws(r);
-                if (r->p < r->end && *r->p == ',') {
-                        r->p++;
+                if (eat(r, ','))
                         continue;
-                }
-                if (r->p < r->end && *r->p == ']') {
-                        r->p++;
+                if (eat(r, ']'))
                         return steal_ptr(a);
-                }
                 reader_fail(r, "',' or ']' expected");
                 return NULL;
         }
