@@ -124,8 +124,7 @@ static int resolve_shared(struct store *s, json_t *config, den_error **err)
                         return den_error_wrap(err,
                                               "looking up container to share net namespace with");
                 json_object_set_new(net, "target", json_string(net_of->id));
-                json_object_set_new(hc, "NetworkMode",
-                                    json_sprintf("container:%s", net_of->id));
+                json_object_set_new(hc, "NetworkMode", json_sprintf("container:%s", net_of->id));
         }
         if (ipc && den_str_has_prefix(ipc, "container:")) {
                 if (store_container_find(s, ipc + 10, &ipc_of, err) < 0)
