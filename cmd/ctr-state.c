@@ -273,11 +273,10 @@ bool cmd_ctr_depends_on(const struct cmd_ctr *d, const struct cmd_ctr *c)
         json_t *net = json_object_get(d->config, "Network");
         const char *target = json_string_value(json_object_get(net, "target"));
         const char *ipc = cmd_ctr_cfg_str(d, "HostConfig", "IpcMode");
+        const char *mode = json_string_value(json_object_get(net, "mode"));
         /* by id since den recorded them so; by name in records of an older den */
         const char *refs[2] = {
-                streq(json_string_value(json_object_get(net, "mode")) ?: "", "container")
-                        ? target
-                        : NULL,
+                streq(mode ?: "", "container") ? target : NULL,
                 ipc && den_str_has_prefix(ipc, "container:") ? ipc + 10 : NULL,
         };
 
