@@ -61,7 +61,7 @@ json_t *cmd_ctr_cfg(const struct cmd_ctr *c, const char *section, const char *ke
 const char *cmd_ctr_cfg_str(const struct cmd_ctr *c, const char *section, const char *key);
 /* Whether D shares a namespace of C (--network or --ipc container:C), so that C cannot be
  * removed before D. */
-bool cmd_ctr_depends_on(const struct cmd_ctr *d, const struct cmd_ctr *c);
+bool cmd_ctr_depends_on(const struct store_container *d, const struct store_container *c);
 bool cmd_ctr_cfg_bool(const struct cmd_ctr *c, const char *section, const char *key);
 /* The command line the container runs, joined for display. */
 char *cmd_ctr_command(const struct cmd_ctr *c);

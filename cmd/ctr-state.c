@@ -49,9 +49,9 @@ static json_t *run_state_read(int dfd, const char *path)
 /* The state as podman shows it, from three records: containers.json (created; an older
  * den's running state), the last start's state.json in the runroot (running, pid, start
  * time, network), and the exit record the monitor writes in userdata (code, times). A start
- * deletes both of the latter before it begins. */
-/* With RUN_DFD and CTRS_DFD, the runroot's and the store's containers/ (RUN_DFD -ENOENT when
- * the runroot has none), or AT_FDCWD for both. */
+ * deletes both of the latter before it begins. RUN_DFD and CTRS_DFD are the runroot's and
+ * the store's containers/ (RUN_DFD -ENOENT when the runroot has none), or AT_FDCWD for
+ * both. */
 static void ctr_refresh_at(struct cmd_ctr *c, int run_dfd, int ctrs_dfd)
 {
         json_t *st;
@@ -268,11 +268,14 @@ json_t *cmd_ctr_brief_config(json_t *config)
         return o;
 }
 
-bool cmd_ctr_depends_on(const struct cmd_ctr *d, const struct cmd_ctr *c)
+bool cmd_ctr_depends_on(const struct store_container *d, const struct store_container *c)
 {
-        json_t *net = json_object_get(d->config, "Network");
+        /* the brief record's configuration: every record has one */
+        json_t *brief = json_object_get(d->meta, "config");
+        json_t *net = json_object_get(brief, "Network");
         const char *target = json_string_value(json_object_get(net, "target"));
-        const char *ipc = cmd_ctr_cfg_str(d, "HostConfig", "IpcMode");
+        const char *ipc =
+                json_string_value(json_object_get(json_object_get(brief, "HostConfig"), "IpcMode"));
         const char *mode = json_string_value(json_object_get(net, "mode"));
         /* by id since den recorded them so; by name in records of an older den */
         const char *refs[2] = {
@@ -280,10 +283,10 @@ bool cmd_ctr_depends_on(const struct cmd_ctr *d, const struct cmd_ctr *c)
                 ipc && den_str_has_prefix(ipc, "container:") ? ipc + 10 : NULL,
         };
 
-        if (streq(d->rec->id, c->rec->id))
+        if (streq(d->id, c->id))
                 return false;
         for (size_t i = 0; i < ARRAY_SIZE(refs); i++)
-                if (refs[i] && (streq(refs[i], c->rec->id) || streq(refs[i], c->rec->name)))
+                if (refs[i] && (streq(refs[i], c->id) || streq(refs[i], c->name)))
                         return true;
         return false;
 }

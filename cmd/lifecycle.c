@@ -291,10 +291,10 @@ const struct cmd cmd_kill = {
 
 /* ---------------------------------------------------------------- rm */
 
-static bool ctr_in(struct cmd_ctr *const *v, size_t n, const struct cmd_ctr *c)
+static bool ctr_in(struct cmd_ctr *const *v, size_t n, const char *id)
 {
         for (size_t i = 0; i < n; i++)
-                if (v[i] && streq(v[i]->rec->id, c->rec->id))
+                if (v[i] && streq(v[i]->rec->id, id))
                         return true;
         return false;
 }
@@ -315,30 +315,33 @@ static void emit(struct cmd_ctr **v, const char **raw, size_t i, struct cmd_ctr 
 static int rm_order(struct store *s, bool is_depend, struct cmd_ctr ***pv, size_t *pn,
                     const char ***praw, den_error **err)
 {
-        struct cmd_ctr **all = NULL, **v = *pv, **out;
+        struct store_container **all = NULL;
+        struct cmd_ctr **v = *pv, **out;
         const char **raw = *praw, **raw_out = NULL;
         size_t n_all = 0, n = *pn, n_out = 0;
         _cleanup_free_ bool *is_done = NULL;
         int r = 0;
 
-        if (cmd_ctr_load_all_brief(s, &all, &n_all, err) < 0)
+        /* the records alone: only a dependent that joins the set needs its state */
+        if (store_containers_list(s, &all, &n_all, err) < 0)
                 return -1;
         for (size_t i = 0; i < n && r == 0; i++) {
                 _cleanup_free_ char *deps = NULL;
 
                 for (size_t k = 0; k < n_all; k++) {
-                        if (!all[k] || !cmd_ctr_depends_on(all[k], v[i]) || ctr_in(v, n, all[k]))
+                        if (!all[k] || !cmd_ctr_depends_on(all[k], v[i]->rec) ||
+                            ctr_in(v, n, all[k]->id))
                                 continue;
                         if (!is_depend) {
                                 char *more = xasprintf("%s%s%s", deps ? deps : "", deps ? "," : "",
-                                                       all[k]->rec->id);
+                                                       all[k]->id);
 
                                 free(deps);
                                 deps = more;
                                 continue;
                         }
                         v = xrealloc(v, (n + 2) * sizeof(*v));
-                        v[n++] = steal_ptr(all[k]);
+                        v[n++] = cmd_ctr_new(s, steal_ptr(all[k]));
                         v[n] = NULL;
                         if (raw) {
                                 raw = xrealloc(raw, (n + 1) * sizeof(*raw));
@@ -351,7 +354,7 @@ static int rm_order(struct store *s, bool is_depend, struct cmd_ctr ***pv, size_
                                           "removed before it: %s: container already exists",
                                           v[i]->rec->id, deps);
         }
-        cmd_ctrs_free(all, n_all);
+        store_containers_free(all, n_all);
         *pv = v;
         *pn = n;
         *praw = raw;
@@ -371,7 +374,8 @@ static int rm_order(struct store *s, bool is_depend, struct cmd_ctr ***pv, size_
                         bool is_needed = false;
 
                         for (size_t j = 0; j < n && !is_done[i] && !is_needed; j++)
-                                is_needed = !is_done[j] && j != i && cmd_ctr_depends_on(v[j], v[i]);
+                                is_needed = !is_done[j] && j != i &&
+                                            cmd_ctr_depends_on(v[j]->rec, v[i]->rec);
                         if (is_done[i] || is_needed)
                                 continue;
                         emit(v, raw, i, out, raw_out, &n_out, is_done);

@@ -204,6 +204,26 @@ bye"
     run_den ps -a -q
     assert_output ""
 
+    # named together, in either order, the sharer goes first; rm -a is not held up either
+    run_den create --name dep-x "$IMG" true
+    assert_success
+    run_den create --name dep-y --network container:dep-x "$IMG" true
+    assert_success
+    run_den rm dep-x dep-y
+    assert_success
+    assert_output "$(printf 'dep-y\ndep-x')"
+    run_den create --name dep-x "$IMG" true
+    assert_success
+    a=$output
+    run_den create --name dep-y --network container:dep-x "$IMG" true
+    assert_success
+    b=$output
+    run_den rm -a
+    assert_success
+    assert_output "$(printf '%s\n%s' "$b" "$a")"
+    run_den ps -a -q
+    assert_output ""
+
     run_den create --network container:nosuch "$IMG" true
     assert_failure 125
     assert_output 'Error: looking up container to share net namespace with: no container with name or ID "nosuch" found: no such container'
